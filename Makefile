@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is plumbing.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+SAN_BUILD_DIR ?= build-san
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps build controlplane cluster-up cluster-down test test-unit test-san demo clean
+
+deps:
+	@bash tools/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+controlplane: deps
+	@bash tools/controlplane/build.sh
+
+cluster-up: controlplane
+	@bash tools/controlplane/up.sh
+
+cluster-down:
+	@bash tools/controlplane/down.sh
+
+# Builds everything, starts (or reuses) the local control plane, runs every test.
+test: build controlplane
+	@bash tools/run-tests.sh $(BUILD_DIR)
+
+# The unit tests alone: no control plane needed.
+test-unit: build
+	@cd $(BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
+
+# ASan + UBSan build of the libraries and services, running the unit tests.
+test-san: deps
+	@cmake -S . -B $(SAN_BUILD_DIR) -G Ninja -DKUBEDL_SANITIZE=ON -DKUBEDL_BENCHMARKS=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(SAN_BUILD_DIR) -j $(JOBS)
+	@cd $(SAN_BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
+
+demo: build controlplane
+	@bash tools/demo.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Stops the local control plane started by up.sh and removes its state.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
+[ -d "$dir" ] || { echo "[control-plane] nothing running at $dir" >&2; exit 0; }
+for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  pidfile=$dir/$name.pid
+  [ -f "$pidfile" ] || continue
+  pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+done
+rm -rf "$dir"
+echo "[control-plane] stopped" >&2

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Starts the local control plane on loopback (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kwok) and a few fake nodes, or reuses the one already running.
+# Writes $KUBEDL_CLUSTER_DIR/kubeconfig and $KUBEDL_CLUSTER_DIR/env (ports, paths).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+source "$here/versions.env"
+cache=${KUBEDL_CACHE:-$HOME/.cache/kubedl}
+dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
+nodes=${KUBEDL_FAKE_NODES:-4}
+k8s=$cache/bin/kubernetes-$K8S_VERSION
+etcd_bin=$cache/bin/etcd-$ETCD_VERSION/etcd
+kwok_bin=$cache/bin/kwok-$KWOK_VERSION/kwok
+
+log() { printf '[control-plane] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for b in "$k8s/kube-apiserver" "$etcd_bin" "$kwok_bin"; do
+  [ -x "$b" ] || die "$b is missing: run tools/controlplane/build.sh (make controlplane) first"
+done
+
+healthy() {
+  [ -f "$dir/env" ] || return 1
+  # shellcheck disable=SC1091
+  source "$dir/env"
+  "$k8s/kubectl" --kubeconfig "$dir/kubeconfig" get --raw /readyz >/dev/null 2>&1
+}
+
+if healthy; then
+  log "reusing the control plane at https://127.0.0.1:$APISERVER_PORT ($dir)"
+  exit 0
+fi
+[ -d "$dir" ] && bash "$here/down.sh" >/dev/null 2>&1 || true
+rm -rf "$dir"; mkdir -p "$dir/pki" "$dir/logs" "$dir/etcd"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port); APISERVER_PORT=$(free_port)
+KCM_PORT=$(free_port); SCHED_PORT=$(free_port); KWOK_PORT=$(free_port)
+
+log "generating certificates"
+gen=$repo/tools/certs/gen.sh
+bash "$gen" ca "$dir/pki" ca
+bash "$gen" server "$dir/pki" apiserver "$dir/pki/ca" \
+  "localhost,127.0.0.1,kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.cluster.local,10.0.0.1"
+bash "$gen" client "$dir/pki" admin "$dir/pki/ca" kubedl-admin system:masters
+openssl genrsa -out "$dir/pki/sa.key" 2048 2>/dev/null
+openssl rsa -in "$dir/pki/sa.key" -pubout -out "$dir/pki/sa.pub" 2>/dev/null
+
+kubeconfig=$dir/kubeconfig
+cat > "$kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: kubedl-local
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority: pki/ca.crt
+users:
+- name: kubedl-admin
+  user:
+    client-certificate: pki/admin.crt
+    client-key: pki/admin.key
+contexts:
+- name: kubedl-local
+  context: {cluster: kubedl-local, user: kubedl-admin, namespace: default}
+current-context: kubedl-local
+KC
+
+start() {  # start NAME CMD...: runs in the background, logs to logs/NAME.log, pid in NAME.pid
+  local name=$1; shift
+  setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$dir/$name.pid"
+}
+wait_for() {  # wait_for SECONDS WHAT CMD...
+  local limit=$1 what=$2; shift 2
+  for _ in $(seq $((limit * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "$what did not come up in ${limit}s; see $dir/logs/"
+}
+
+log "starting etcd $ETCD_VERSION"
+start etcd "$etcd_bin" --name default --data-dir "$dir/etcd" \
+  --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "default=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync --quota-backend-bytes 8589934592 --log-level warn
+wait_for 30 etcd curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+
+log "starting kube-apiserver $K8S_VERSION"
+start kube-apiserver "$k8s/kube-apiserver" \
+  --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+  --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
+  --client-ca-file "$dir/pki/ca.crt" \
+  --service-account-issuer "https://127.0.0.1:$APISERVER_PORT" \
+  --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
+  --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true \
+  --authorization-mode RBAC --disable-admission-plugins ServiceAccount \
+  --max-requests-inflight 2000 --max-mutating-requests-inflight 1000 \
+  --enable-priority-and-fairness=false --profiling=false --v 1
+wait_for 90 kube-apiserver "$k8s/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz
+
+log "starting kube-controller-manager and kube-scheduler"
+start kube-controller-manager "$k8s/kube-controller-manager" --kubeconfig "$kubeconfig" \
+  --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
+  --bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
+  --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
+  --use-service-account-credentials=false --controllers '*,-nodeipam,-cloud-node-lifecycle' \
+  --kube-api-qps 1000 --kube-api-burst 2000 --concurrent-gc-syncs 10 --v 1
+start kube-scheduler "$k8s/kube-scheduler" --kubeconfig "$kubeconfig" \
+  --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
+  --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false --v 1
+
+log "starting kwok $KWOK_VERSION with the KubeDL pod stages"
+start kwok "$kwok_bin" --kubeconfig "$kubeconfig" --config "$here/kwok-stages.yaml" \
+  --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+  --node-lease-duration-seconds 40 --server-address "127.0.0.1:$KWOK_PORT" \
+  --cidr 10.244.0.0/16 --node-ip 10.240.0.1
+
+cat > "$dir/env" <<ENV
+KUBECONFIG=$kubeconfig
+APISERVER_PORT=$APISERVER_PORT
+ETCD_PORT=$ETCD_PORT
+KUBECTL=$k8s/kubectl
+HELM=$cache/bin/helm-$HELM_VERSION/helm
+K8S_BIN=$k8s
+KUBEDL_CLUSTER_DIR=$dir
+ENV
+
+log "creating $nodes fake nodes"
+for i in $(seq 0 $((nodes - 1))); do
+  cat <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+---
+NODE
+done | "$k8s/kubectl" --kubeconfig "$kubeconfig" apply -f - >/dev/null
+"$k8s/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout=60s >/dev/null \
+  || die "fake nodes did not become Ready; see $dir/logs/kwok.log"
+# The default ServiceAccount is made by the controller manager; pods need it to exist.
+wait_for 60 "the default ServiceAccount" "$k8s/kubectl" --kubeconfig "$kubeconfig" get serviceaccount default
+
+log "ready: export KUBECONFIG=$kubeconfig   (stop it with: make cluster-down)"
