@@ -106,7 +106,7 @@ start kube-controller-manager "$k8s/kube-controller-manager" --kubeconfig "$kube
   --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
   --bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
   --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
-  --use-service-account-credentials=false --controllers '*,-nodeipam,-cloud-node-lifecycle' \
+  --use-service-account-credentials=false \
   --kube-api-qps 1000 --kube-api-burst 2000 --concurrent-gc-syncs 10 --v 1
 start kube-scheduler "$k8s/kube-scheduler" --kubeconfig "$kubeconfig" \
   --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
