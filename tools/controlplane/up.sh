@@ -32,7 +32,7 @@ if healthy; then
   exit 0
 fi
 [ -d "$dir" ] && bash "$here/down.sh" >/dev/null 2>&1 || true
-rm -rf "$dir"; mkdir -p "$dir/pki" "$dir/logs" "$dir/etcd"
+rm -rf "$dir"; mkdir -p "$dir/pki" "$dir/logs"; mkdir -m 700 "$dir/etcd"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port); APISERVER_PORT=$(free_port)
@@ -72,18 +72,25 @@ start() {  # start NAME CMD...: runs in the background, logs to logs/NAME.log, p
   setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$dir/$name.pid"
 }
-wait_for() {  # wait_for SECONDS WHAT CMD...
-  local limit=$1 what=$2; shift 2
-  for _ in $(seq $((limit * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  die "$what did not come up in ${limit}s; see $dir/logs/"
+wait_for() {  # wait_for SECONDS NAME CMD...: NAME's process must stay alive while we wait
+  local limit=$1 name=$2; shift 2
+  for _ in $(seq $((limit * 5))); do
+    "$@" >/dev/null 2>&1 && return 0
+    if [ -f "$dir/$name.pid" ] && ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
+      tail -5 "$dir/logs/$name.log" >&2
+      die "$name exited; its log is $dir/logs/$name.log"
+    fi
+    sleep 0.2
+  done
+  die "$name did not come up in ${limit}s; see $dir/logs/"
 }
 
 log "starting etcd $ETCD_VERSION"
-start etcd "$etcd_bin" --name default --data-dir "$dir/etcd" \
+start etcd "$etcd_bin" --name kubedl --data-dir "$dir/etcd" \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-  --initial-cluster "default=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "kubedl=http://127.0.0.1:$ETCD_PEER_PORT" \
   --unsafe-no-fsync --quota-backend-bytes 8589934592 --log-level warn
 wait_for 30 etcd curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
@@ -95,7 +102,7 @@ start kube-apiserver "$k8s/kube-apiserver" \
   --client-ca-file "$dir/pki/ca.crt" \
   --service-account-issuer "https://127.0.0.1:$APISERVER_PORT" \
   --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-  --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true \
+  --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true --endpoint-reconciler-type none \
   --authorization-mode RBAC --disable-admission-plugins ServiceAccount \
   --max-requests-inflight 2000 --max-mutating-requests-inflight 1000 \
   --enable-priority-and-fairness=false --profiling=false --v 1
@@ -143,6 +150,6 @@ done | "$k8s/kubectl" --kubeconfig "$kubeconfig" apply -f - >/dev/null
 "$k8s/kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout=60s >/dev/null \
   || die "fake nodes did not become Ready; see $dir/logs/kwok.log"
 # The default ServiceAccount is made by the controller manager; pods need it to exist.
-wait_for 60 "the default ServiceAccount" "$k8s/kubectl" --kubeconfig "$kubeconfig" get serviceaccount default
+wait_for 60 kube-controller-manager "$k8s/kubectl" --kubeconfig "$kubeconfig" get serviceaccount default
 
 log "ready: export KUBECONFIG=$kubeconfig   (stop it with: make cluster-down)"
