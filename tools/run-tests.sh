@@ -14,7 +14,7 @@ bash "$repo/tools/controlplane/up.sh"
 # shellcheck disable=SC1091
 source "$dir/env"
 export KUBECONFIG KUBECTL HELM K8S_BIN
-cleanup() { [ "$started" = 1 ] && [ -z "${KUBEDL_KEEP_CLUSTER:-}" ] && bash "$repo/tools/controlplane/down.sh" || true; }
+cleanup() { [ "$started" = 1 ] && [ -z "${KUBEDL_KEEP_CLUSTER:-}" ] && bash "$repo/tools/controlplane/down.sh" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 cd "$build"
