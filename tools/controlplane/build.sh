@@ -82,12 +82,16 @@ build_kwok() {
 }
 
 build_helm() {
-  local out=$cache/bin/helm-$HELM_VERSION
+  local out=$cache/bin/helm-$HELM_VERSION-k8s${K8S_VERSION}
   have_all "$out" helm && return 0
   log "helm $HELM_VERSION: building"
   mkdir -p "$out.tmp"
+  # Without these, `helm template` assumes Kubernetes 1.20 for .Capabilities.KubeVersion.
+  local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  local caps="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+  caps+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
   GOBIN=$out.tmp go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION $caps" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
