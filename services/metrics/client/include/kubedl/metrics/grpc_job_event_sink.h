@@ -1,0 +1,107 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/security/credentials.h"
+#include "kubedl/metrics/job_event_sink.h"
+#include "kubedl/v1/metrics.grpc.pb.h"
+#include "prometheus/counter.h"
+
+namespace kubedl::metrics {
+
+struct GrpcJobEventSinkOptions {
+  std::string target;  // host:port of kubedl-metrics' gRPC port
+  // Names this process's snapshots; a snapshot replaces what the same id said before. Empty:
+  // "<hostname>/<pid>/<start time>", unique per process.
+  std::string reconciler_id;
+  size_t buffer_capacity = 10000;  // events held while the service is slow or absent
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Every live job, for the gauges; called on the sink's thread, so it must be thread-safe.
+  // Empty: no snapshots are sent.
+  std::function<std::vector<v1::LiveJob>()> live_jobs;
+  absl::Duration snapshot_interval = absl::Seconds(30);
+  size_t snapshot_part_size = 5000;  // jobs per LiveJobsSnapshot message
+  // Incremented on every dropped event when set (the reconciler's own
+  // kubedl_reconciler_metrics_events_dropped_total); must outlive the sink.
+  prometheus::Counter* dropped_counter = nullptr;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;  // default: insecure (loopback/cluster)
+};
+
+// A JobEventSink that streams to the MetricsSink service. Send puts the event into a bounded
+// buffer and returns; one background thread keeps a Report stream open, writes the buffer in
+// order, sends a snapshot of live jobs right after every (re)connection and then every
+// snapshot_interval, and reconnects with exponential backoff (with jitter) when the service is
+// absent or restarts. An event whose write failed is written again on the next stream (the
+// service deduplicates); events the service had buffered when it died are lost with it.
+class GrpcJobEventSink final : public JobEventSink {
+ public:
+  explicit GrpcJobEventSink(GrpcJobEventSinkOptions options);
+  // Stops the thread; events still buffered are discarded (call Flush first to deliver them).
+  ~GrpcJobEventSink() override;
+
+  GrpcJobEventSink(const GrpcJobEventSink&) = delete;
+  GrpcJobEventSink& operator=(const GrpcJobEventSink&) = delete;
+
+  bool Send(v1::JobEvent event) override ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t DroppedEvents() const override { return dropped_.load(std::memory_order_relaxed); }
+
+  // Waits until every buffered event was written to an open stream; false on timeout.
+  bool Flush(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
+  // Sends a snapshot now instead of at the next interval.
+  void RequestSnapshot() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // For the caller's own metrics and logs.
+  bool Connected() const { return connected_.load(std::memory_order_relaxed); }
+  uint64_t StreamsOpened() const { return streams_opened_.load(std::memory_order_relaxed); }
+  uint64_t EventsWritten() const { return written_.load(std::memory_order_relaxed); }
+  const std::string& reconciler_id() const { return options_.reconciler_id; }
+
+ private:
+  using Writer = grpc::ClientWriterInterface<v1::ReportRequest>;
+
+  void Run();
+  // Writes until a write fails or the sink stops; true if anything was written.
+  bool Stream(Writer& writer) ABSL_LOCKS_EXCLUDED(mu_);
+  bool WriteSnapshot(Writer& writer);
+  bool WriteInFlight(Writer& writer) ABSL_LOCKS_EXCLUDED(mu_);
+  void WaitBackoff(absl::Duration backoff) ABSL_LOCKS_EXCLUDED(mu_);
+
+  GrpcJobEventSinkOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::MetricsSink::Stub> stub_;
+
+  mutable absl::Mutex mu_;
+  std::deque<v1::JobEvent> buffer_ ABSL_GUARDED_BY(mu_);
+  // Taken from the buffer but not yet written to a live stream; only the thread touches the
+  // events, the size is shared for Flush.
+  std::deque<v1::JobEvent> in_flight_;
+  size_t in_flight_size_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool snapshot_requested_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* active_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> streams_opened_{0};
+  std::atomic<bool> connected_{false};
+  uint64_t snapshot_generation_ = 0;
+  absl::Time next_snapshot_ = absl::InfinitePast();
+  absl::BitGen jitter_;
+  std::thread thread_;
+};
+
+}  // namespace kubedl::metrics

@@ -1,0 +1,210 @@
+#include "kubedl/metrics/grpc_job_event_sink.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "glog/logging.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace kubedl::metrics {
+namespace {
+
+// Events taken from the buffer per lock, so Send contends with the writer only briefly.
+constexpr size_t kBatch = 256;
+
+std::string DefaultReconcilerId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host, "/", getpid(), "/", absl::ToUnixNanos(absl::Now()));
+}
+
+int Millis(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, 1 << 30));
+}
+
+}  // namespace
+
+GrpcJobEventSink::GrpcJobEventSink(GrpcJobEventSinkOptions options)
+    : options_(std::move(options)) {
+  if (options_.reconciler_id.empty()) options_.reconciler_id = DefaultReconcilerId();
+  if (!options_.credentials) options_.credentials = grpc::InsecureChannelCredentials();
+  options_.snapshot_part_size = std::max<size_t>(options_.snapshot_part_size, 1);
+  grpc::ChannelArguments args;
+  // gRPC's own reconnect backoff (default up to 2 min) would otherwise outlast ours.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, Millis(options_.initial_backoff));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, Millis(options_.initial_backoff));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, Millis(options_.max_backoff));
+  // Notice a service that vanished without closing the connection (node gone).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  channel_ = grpc::CreateCustomChannel(options_.target, options_.credentials, args);
+  stub_ = v1::MetricsSink::NewStub(channel_);
+  thread_ = std::thread([this] { Run(); });
+}
+
+GrpcJobEventSink::~GrpcJobEventSink() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    // A write blocked on flow control would keep the thread; cancelling the call frees it.
+    if (active_context_ != nullptr) active_context_->TryCancel();
+  }
+  thread_.join();
+}
+
+bool GrpcJobEventSink::Send(v1::JobEvent event) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (buffer_.size() < options_.buffer_capacity) {
+      buffer_.push_back(std::move(event));
+      return true;
+    }
+  }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.dropped_counter != nullptr) options_.dropped_counter->Increment();
+  return false;
+}
+
+bool GrpcJobEventSink::Flush(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return buffer_.empty() && in_flight_size_ == 0;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&drained), timeout);
+}
+
+void GrpcJobEventSink::RequestSnapshot() {
+  absl::MutexLock lock(&mu_);
+  snapshot_requested_ = true;
+}
+
+void GrpcJobEventSink::Run() {
+  absl::Duration backoff = options_.initial_backoff;
+  while (true) {
+    grpc::ClientContext context;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+      active_context_ = &context;
+    }
+    v1::ReportSummary summary;
+    std::unique_ptr<Writer> writer = stub_->Report(&context, &summary);
+    streams_opened_.fetch_add(1, std::memory_order_relaxed);
+    const bool wrote = Stream(*writer);
+    connected_.store(false, std::memory_order_relaxed);
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping = stopping_;
+    }
+    if (!stopping) context.TryCancel();  // the stream broke: do not wait for a graceful end
+    const grpc::Status status = writer->Finish();
+    {
+      absl::MutexLock lock(&mu_);
+      active_context_ = nullptr;
+      if (stopping_) break;
+    }
+    if (wrote) backoff = options_.initial_backoff;  // it was up: retry soon
+    LOG_EVERY_N(WARNING, 10) << "metrics sink stream to " << options_.target
+                             << " ended: " << status.error_message() << "; retrying in "
+                             << backoff;
+    WaitBackoff(backoff);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+void GrpcJobEventSink::WaitBackoff(absl::Duration backoff) {
+  // Full jitter keeps many reconcilers from reconnecting in step.
+  const absl::Duration wait = absl::Uniform(jitter_, 0.5, 1.0) * backoff;
+  absl::MutexLock lock(&mu_);
+  auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+  mu_.AwaitWithTimeout(absl::Condition(&stopping), wait);
+}
+
+bool GrpcJobEventSink::Stream(Writer& writer) {
+  bool wrote = false;
+  // A fresh stream may talk to a restarted service: rebuild its gauges first.
+  if (options_.live_jobs) {
+    if (!WriteSnapshot(writer)) return wrote;
+    wrote = true;
+  }
+  while (true) {
+    if (!in_flight_.empty()) {
+      if (!WriteInFlight(writer)) return wrote;
+      wrote = true;
+    }
+    bool snapshot_due = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || snapshot_requested_ || !buffer_.empty();
+      };
+      const absl::Duration until_snapshot =
+          options_.live_jobs ? next_snapshot_ - absl::Now() : absl::Seconds(1);
+      mu_.AwaitWithTimeout(absl::Condition(&ready), std::max(until_snapshot, absl::ZeroDuration()));
+      if (stopping_) {
+        writer.WritesDone();
+        return wrote;
+      }
+      snapshot_due = options_.live_jobs && (snapshot_requested_ || absl::Now() >= next_snapshot_);
+      snapshot_requested_ = false;
+      const size_t n = std::min(buffer_.size(), kBatch);
+      for (size_t i = 0; i < n; ++i) {
+        in_flight_.push_back(std::move(buffer_.front()));
+        buffer_.pop_front();
+      }
+      in_flight_size_ = in_flight_.size();
+    }
+    if (snapshot_due) {
+      if (!WriteSnapshot(writer)) return wrote;
+      wrote = true;
+    }
+  }
+}
+
+bool GrpcJobEventSink::WriteInFlight(Writer& writer) {
+  v1::ReportRequest request;
+  while (!in_flight_.empty()) {
+    *request.mutable_event() = std::move(in_flight_.front());
+    // Coalesce a batch into few frames; the last write flushes.
+    grpc::WriteOptions write_options;
+    if (in_flight_.size() > 1) write_options.set_buffer_hint();
+    if (!writer.Write(request, write_options)) {
+      in_flight_.front() = std::move(*request.mutable_event());  // written again next stream
+      return false;
+    }
+    in_flight_.pop_front();
+    written_.fetch_add(1, std::memory_order_relaxed);
+    connected_.store(true, std::memory_order_relaxed);
+  }
+  absl::MutexLock lock(&mu_);
+  in_flight_size_ = 0;
+  return true;
+}
+
+bool GrpcJobEventSink::WriteSnapshot(Writer& writer) {
+  next_snapshot_ = absl::Now() + options_.snapshot_interval;
+  const std::vector<v1::LiveJob> jobs = options_.live_jobs();
+  const uint64_t generation = ++snapshot_generation_;
+  size_t begin = 0;
+  do {
+    const size_t end = std::min(jobs.size(), begin + options_.snapshot_part_size);
+    v1::ReportRequest request;
+    v1::LiveJobsSnapshot* part = request.mutable_snapshot();
+    part->set_reconciler_id(options_.reconciler_id);
+    part->set_generation(generation);
+    part->mutable_jobs()->Add(jobs.begin() + begin, jobs.begin() + end);
+    part->set_last(end == jobs.size());
+    if (!writer.Write(request)) return false;
+    begin = end;
+  } while (begin < jobs.size());
+  connected_.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace kubedl::metrics

@@ -1,0 +1,124 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "kubedl/v1/metrics.pb.h"
+#include "prometheus/registry.h"
+#include "services/metrics/clock.h"
+#include "services/metrics/job_metric_families.h"
+#include "services/metrics/live_job_gauges.h"
+
+namespace kubedl::metrics {
+
+struct AggregatorOptions {
+  // How long a finished (succeeded, failed or deleted) job is remembered. Also the stale-event
+  // horizon: an event older than this for a job the aggregator does not remember is dropped,
+  // because it may belong to a job that was counted and then forgotten.
+  absl::Duration retention = absl::Hours(1);
+  // Most jobs remembered at once; beyond it the oldest finished job, else the oldest job, goes.
+  size_t max_jobs = 100000;
+  // A reconciler whose last complete snapshot is older than this leaves the gauges.
+  absl::Duration snapshot_ttl = absl::Minutes(5);
+  // Job kinds accepted as a label value; events of other kinds are rejected.
+  std::vector<std::string> kinds = {"TFJob", "PyTorchJob", "XGBoostJob", "XDLJob"};
+};
+
+// Turns job events and live-job snapshots into the Prometheus families of SPEC section 7, counting
+// every transition once per job UID whatever the order or repetition of the events. No gRPC, no
+// threads of its own; thread-safe. See docs/metrics.md for the exact rules.
+class JobMetricsAggregator {
+ public:
+  // Registers the job families and the aggregator's own families in `registry`.
+  JobMetricsAggregator(prometheus::Registry& registry, const Clock& clock,
+                       AggregatorOptions options);
+
+  // OK when the event was applied, was a duplicate, or was dropped as stale; InvalidArgument when
+  // it is malformed (no UID, unknown kind, no time, no event, missing fields the event needs).
+  absl::Status Apply(const v1::JobEvent& event) ABSL_LOCKS_EXCLUDED(mu_);
+  // See LiveJobGauges::ApplySnapshotPart.
+  absl::Status Apply(const v1::LiveJobsSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Forgets finished jobs past retention and reconcilers past the snapshot TTL. Call it
+  // periodically; Apply never needs it for correctness, only memory does.
+  void Housekeep() ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t TrackedJobs() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t LiveJobs() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  enum class Outcome { kApplied, kUnchanged, kStale, kRejected };
+  enum class Terminal { kNone, kSucceeded, kFailed };
+
+  // What the aggregator remembers of one job UID: which of its transitions were counted.
+  struct SeenJob {
+    std::string kind;
+    std::string ns;
+    // Events with an earlier time are dropped: they may have been counted by a forgotten record
+    // of the same UID.
+    absl::Time horizon;
+    uint64_t order = 0;  // insertion sequence, for eviction at capacity
+    absl::Time finished_at = absl::InfiniteFuture();  // aggregator time it finished/was deleted
+    bool created = false;
+    bool deleted = false;
+    bool first_pod_observed = false;
+    bool all_pods_observed = false;
+    bool duration_observed = false;
+    Terminal terminal = Terminal::kNone;
+    absl::flat_hash_set<int64_t> restart_times;  // Unix nanos of counted Restarting transitions
+    absl::flat_hash_set<std::string> exited_pods;
+  };
+
+  absl::Status Validate(const v1::JobEvent& event) const;
+  Outcome ApplyLocked(const v1::JobEvent& event, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Outcome ApplyCondition(const std::string& uid, SeenJob& job, JobMetricFamilies::JobSeries& series,
+                         const v1::JobEvent& event, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MarkFinished(const std::string& uid, SeenJob& job, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Forget(const std::string& uid, prometheus::Counter& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompactInsertionOrder() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Record(Outcome outcome);
+  void UpdateSizeGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Clock& clock_;
+  const AggregatorOptions options_;
+  const absl::flat_hash_set<std::string> kinds_;
+
+  // The aggregator's own families (docs/metrics.md).
+  prometheus::Family<prometheus::Counter>& events_family_;
+  prometheus::Family<prometheus::Counter>& forgotten_family_;
+  prometheus::Counter& applied_events_;
+  prometheus::Counter& unchanged_events_;
+  prometheus::Counter& stale_events_;
+  prometheus::Counter& rejected_events_;
+  prometheus::Counter& forgotten_after_retention_;
+  prometheus::Counter& forgotten_at_capacity_;
+  prometheus::Counter& snapshots_applied_;
+  prometheus::Counter& reconcilers_expired_;
+  prometheus::Gauge& tracked_jobs_;
+  prometheus::Gauge& live_jobs_;
+
+  mutable absl::Mutex mu_;
+  JobMetricFamilies families_ ABSL_GUARDED_BY(mu_);
+  LiveJobGauges live_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, SeenJob> jobs_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 0;
+  // Both queues may hold entries of jobs already forgotten; an entry counts only while it matches
+  // the record (same order / same finished_at).
+  std::deque<std::pair<uint64_t, std::string>> insertion_order_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> finished_order_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace kubedl::metrics

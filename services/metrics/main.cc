@@ -1,0 +1,122 @@
+// kubedl-metrics: receives job events from the reconcilers over gRPC and serves the job families
+// of SPEC section 7 on /metrics. Flags and metrics: docs/metrics.md.
+#include <csignal>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "prometheus/registry.h"
+#include "kubedl/common/status_macros.h"
+#include "services/metrics/clock.h"
+#include "services/metrics/grpc_server_metrics.h"
+#include "services/metrics/job_metrics_aggregator.h"
+#include "services/metrics/metrics_sink_service.h"
+
+DEFINE_string(listen_address, "0.0.0.0", "Address the gRPC and HTTP ports listen on.");
+DEFINE_int32(grpc_port, 9091, "Port of the MetricsSink gRPC service and the gRPC health service.");
+DEFINE_int32(http_port, 8080, "Plain-HTTP port of /metrics, /healthz and /readyz.");
+DEFINE_string(retention, "6h",
+              "How long a finished or deleted job is remembered, and how old an event for a job "
+              "not remembered may be before it is dropped as stale (a duration: 90m, 6h).");
+DEFINE_int64(max_jobs, 100000, "Most job UIDs remembered at once.");
+DEFINE_string(snapshot_ttl, "5m",
+              "A reconciler whose last live-job snapshot is older than this leaves the gauges.");
+DEFINE_string(housekeeping_interval, "30s",
+              "How often finished jobs past retention and silent reconcilers are forgotten.");
+
+namespace kubedl::metrics {
+namespace {
+
+absl::StatusOr<absl::Duration> DurationFlag(const char* name, const std::string& value) {
+  absl::Duration d;
+  if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", name, "=", value, " is not a positive duration (e.g. 30s, 90m, 6h)"));
+  }
+  return d;
+}
+
+absl::StatusOr<AggregatorOptions> OptionsFromFlags() {
+  AggregatorOptions options;
+  ASSIGN_OR_RETURN(options.retention, DurationFlag("retention", FLAGS_retention));
+  ASSIGN_OR_RETURN(options.snapshot_ttl, DurationFlag("snapshot_ttl", FLAGS_snapshot_ttl));
+  if (FLAGS_max_jobs <= 0) return absl::InvalidArgumentError("--max_jobs must be positive");
+  options.max_jobs = static_cast<size_t>(FLAGS_max_jobs);
+  return options;
+}
+
+int Main() {
+  absl::StatusOr<AggregatorOptions> options = OptionsFromFlags();
+  absl::StatusOr<absl::Duration> housekeeping =
+      DurationFlag("housekeeping_interval", FLAGS_housekeeping_interval);
+  for (const absl::Status& status : {options.status(), housekeeping.status()}) {
+    if (!status.ok()) {
+      LOG(ERROR) << status.message();
+      return 2;
+    }
+  }
+
+  // Signals go to the waiting main thread only; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  SystemClock clock;
+  JobMetricsAggregator aggregator(*registry, clock, *options);
+  GrpcServerMetrics grpc_metrics(*registry);
+  MetricsSinkService service(aggregator);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(FLAGS_listen_address + ":" + std::to_string(FLAGS_grpc_port),
+                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&service);
+  // Clients ping every 20 s to notice a vanished service; allow it.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(grpc_metrics.Factory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    LOG(ERROR) << "cannot listen for gRPC on " << FLAGS_listen_address << ":" << FLAGS_grpc_port;
+    return 1;
+  }
+  LOG(INFO) << "kubedl-metrics: gRPC on " << FLAGS_listen_address << ":" << grpc_port;
+
+  absl::Notification stop;
+  std::thread housekeeper([&] {
+    while (!stop.WaitForNotificationWithTimeout(*housekeeping)) aggregator.Housekeep();
+  });
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  LOG(INFO) << "kubedl-metrics: signal " << signal << ", shutting down";
+  stop.Notify();
+  housekeeper.join();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return 0;
+}
+
+}  // namespace
+}  // namespace kubedl::metrics
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("kubedl-metrics: job metrics of the KubeDL reconcilers for Prometheus");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  return kubedl::metrics::Main();
+}
