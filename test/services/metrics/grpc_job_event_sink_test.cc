@@ -1,0 +1,74 @@
+// The client's behaviour with no service listening: it must never block its caller.
+#include "kubedl/metrics/grpc_job_event_sink.h"
+
+#include <atomic>
+
+#include "gtest/gtest.h"
+#include "kubedl/metrics/job_events.h"
+#include "prometheus/registry.h"
+
+namespace kubedl::metrics {
+namespace {
+
+// A loopback port nobody listens on (port 1 needs root to bind).
+constexpr char kNobodyListens[] = "127.0.0.1:1";
+
+v1::JobEvent Created(int i) {
+  return JobCreatedEvent(MakeJobKey("u" + std::to_string(i), "TFJob", "ns", "j"),
+                         absl::FromUnixSeconds(1'700'000'000));
+}
+
+TEST(GrpcJobEventSinkTest, SendNeverBlocksAndCountsDropsWhenTheServiceIsAbsent) {
+  prometheus::Registry registry;
+  auto& dropped = prometheus::BuildCounter().Name("dropped_total").Register(registry).Add({});
+  GrpcJobEventSink sink({.target = kNobodyListens,
+                         .buffer_capacity = 100,
+                         .initial_backoff = absl::Milliseconds(10),
+                         .max_backoff = absl::Milliseconds(50),
+                         .dropped_counter = &dropped});
+  absl::Duration slowest;
+  int accepted = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const absl::Time start = absl::Now();
+    accepted += sink.Send(Created(i)) ? 1 : 0;
+    slowest = std::max(slowest, absl::Now() - start);
+  }
+  EXPECT_EQ(accepted, 100);
+  EXPECT_EQ(sink.DroppedEvents(), 900u);
+  EXPECT_EQ(dropped.Value(), 900);
+  EXPECT_LT(slowest, absl::Milliseconds(5));
+  EXPECT_FALSE(sink.Connected());
+  EXPECT_FALSE(sink.Flush(absl::Milliseconds(50)));  // nowhere to deliver them
+}
+
+TEST(GrpcJobEventSinkTest, KeepsRetryingWithBackoffWhileTheServiceIsAbsent) {
+  GrpcJobEventSink sink({.target = kNobodyListens,
+                         .initial_backoff = absl::Milliseconds(10),
+                         .max_backoff = absl::Milliseconds(40)});
+  ASSERT_TRUE(sink.Send(Created(1)));
+  absl::SleepFor(absl::Milliseconds(500));
+  // At most 40 ms between attempts (plus the failed attempt itself): several, but not a spin.
+  EXPECT_GE(sink.StreamsOpened(), 5u);
+  EXPECT_LE(sink.StreamsOpened(), 100u);
+  EXPECT_EQ(sink.EventsWritten(), 0u);
+}
+
+TEST(GrpcJobEventSinkTest, DestructorReturnsPromptlyWithEventsStillBuffered) {
+  const absl::Time start = absl::Now();
+  {
+    GrpcJobEventSink sink({.target = kNobodyListens, .max_backoff = absl::Seconds(30)});
+    for (int i = 0; i < 10; ++i) sink.Send(Created(i));
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(GrpcJobEventSinkTest, ReconcilerIdDefaultsToOneUniquePerProcess) {
+  GrpcJobEventSink a({.target = kNobodyListens});
+  GrpcJobEventSink b({.target = kNobodyListens, .reconciler_id = "reconciler-0"});
+  EXPECT_FALSE(a.reconciler_id().empty());
+  EXPECT_EQ(b.reconciler_id(), "reconciler-0");
+}
+
+}  // namespace
+}  // namespace kubedl::metrics
