@@ -1,7 +1,8 @@
 // The client's behaviour with no service listening: it must never block its caller.
 #include "kubedl/metrics/grpc_job_event_sink.h"
 
-#include <atomic>
+#include <algorithm>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "kubedl/metrics/job_events.h"
@@ -26,17 +27,20 @@ TEST(GrpcJobEventSinkTest, SendNeverBlocksAndCountsDropsWhenTheServiceIsAbsent) 
                          .initial_backoff = absl::Milliseconds(10),
                          .max_backoff = absl::Milliseconds(50),
                          .dropped_counter = &dropped});
-  absl::Duration slowest;
+  std::vector<absl::Duration> took;
   int accepted = 0;
   for (int i = 0; i < 1000; ++i) {
     const absl::Time start = absl::Now();
     accepted += sink.Send(Created(i)) ? 1 : 0;
-    slowest = std::max(slowest, absl::Now() - start);
+    took.push_back(absl::Now() - start);
   }
+  std::sort(took.begin(), took.end());
   EXPECT_EQ(accepted, 100);
   EXPECT_EQ(sink.DroppedEvents(), 900u);
   EXPECT_EQ(dropped.Value(), 900);
-  EXPECT_LT(slowest, absl::Milliseconds(5));
+  // Microseconds as a rule; the bound leaves room for a preempted thread on a busy machine.
+  EXPECT_LT(took[took.size() * 99 / 100], absl::Microseconds(200));
+  EXPECT_LT(took.back(), absl::Milliseconds(20)) << "median " << took[took.size() / 2];
   EXPECT_FALSE(sink.Connected());
   EXPECT_FALSE(sink.Flush(absl::Milliseconds(50)));  // nowhere to deliver them
 }

@@ -60,7 +60,8 @@ GrpcJobEventSink::~GrpcJobEventSink() {
 bool GrpcJobEventSink::Send(v1::JobEvent event) {
   {
     absl::MutexLock lock(&mu_);
-    if (buffer_.size() < options_.buffer_capacity) {
+    // In-flight events still hold their place: the bound covers everything not yet written.
+    if (buffer_.size() + in_flight_size_ < options_.buffer_capacity) {
       buffer_.push_back(std::move(event));
       return true;
     }

@@ -27,7 +27,8 @@ struct GrpcJobEventSinkOptions {
   // Names this process's snapshots; a snapshot replaces what the same id said before. Empty:
   // "<hostname>/<pid>/<start time>", unique per process.
   std::string reconciler_id;
-  size_t buffer_capacity = 10000;  // events held while the service is slow or absent
+  // Events held while the service is slow or absent (buffered plus taken for writing).
+  size_t buffer_capacity = 10000;
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(30);
   // Every live job, for the gauges; called on the sink's thread, so it must be thread-safe.
