@@ -16,6 +16,10 @@ namespace {
 
 // Events taken from the buffer per lock, so Send contends with the writer only briefly.
 constexpr size_t kBatch = 256;
+// How long the stream may be idle before a batch is preceded by a liveness probe, and how long
+// the probe polls the connection.
+constexpr absl::Duration kIdleProbeAfter = absl::Milliseconds(50);
+constexpr absl::Duration kIdleProbe = absl::Milliseconds(2);
 
 std::string DefaultReconcilerId() {
   char host[256] = {};
@@ -169,20 +173,28 @@ bool GrpcJobEventSink::Stream(Writer& writer) {
 }
 
 bool GrpcJobEventSink::WriteInFlight(Writer& writer) {
-  v1::ReportRequest request;
-  while (!in_flight_.empty()) {
-    *request.mutable_event() = std::move(in_flight_.front());
-    // Coalesce a batch into few frames; the last write flushes.
-    grpc::WriteOptions write_options;
-    if (in_flight_.size() > 1) write_options.set_buffer_hint();
-    if (!writer.Write(request, write_options)) {
-      in_flight_.front() = std::move(*request.mutable_event());  // written again next stream
-      return false;
-    }
-    in_flight_.pop_front();
-    written_.fetch_add(1, std::memory_order_relaxed);
-    connected_.store(true, std::memory_order_relaxed);
+  // A stream that sat idle while the service died still looks open: nothing read the closed
+  // socket, and a write into it would "succeed". Waiting briefly on the channel's state polls the
+  // connection, so a dead one shows up before the batch is written into it.
+  if (absl::Now() - last_write_ > kIdleProbeAfter &&
+      channel_->WaitForStateChange(GRPC_CHANNEL_READY,
+                                   absl::ToChronoTime(absl::Now() + kIdleProbe))) {
+    return false;
   }
+  // The batch is coalesced into few frames: a buffered write "succeeds" before anything is sent,
+  // so the events stay in flight until the last, flushing write of the batch succeeds. After a
+  // failure the whole batch is written again on the next stream (the service deduplicates).
+  v1::ReportRequest request;
+  for (size_t i = 0; i < in_flight_.size(); ++i) {
+    *request.mutable_event() = in_flight_[i];
+    grpc::WriteOptions write_options;
+    if (i + 1 < in_flight_.size()) write_options.set_buffer_hint();
+    if (!writer.Write(request, write_options)) return false;
+  }
+  last_write_ = absl::Now();
+  written_.fetch_add(in_flight_.size(), std::memory_order_relaxed);
+  connected_.store(true, std::memory_order_relaxed);
+  in_flight_.clear();
   absl::MutexLock lock(&mu_);
   in_flight_size_ = 0;
   return true;
@@ -204,6 +216,7 @@ bool GrpcJobEventSink::WriteSnapshot(Writer& writer) {
     if (!writer.Write(request)) return false;
     begin = end;
   } while (begin < jobs.size());
+  last_write_ = absl::Now();
   connected_.store(true, std::memory_order_relaxed);
   return true;
 }

@@ -101,6 +101,7 @@ class GrpcJobEventSink final : public JobEventSink {
   std::atomic<bool> connected_{false};
   uint64_t snapshot_generation_ = 0;
   absl::Time next_snapshot_ = absl::InfinitePast();
+  absl::Time last_write_ = absl::InfinitePast();
   absl::BitGen jitter_;
   std::thread thread_;
 };
