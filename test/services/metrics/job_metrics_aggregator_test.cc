@@ -320,14 +320,15 @@ TEST_F(JobMetricsAggregatorTest, EventOlderThanRetentionForAnUnknownJobIsStale) 
 }
 
 TEST_F(JobMetricsAggregatorTest, ConcurrentDuplicatesFromManyStreamsAreCountedExactlyOnce) {
+  JobMetricsAggregator& shared = aggregator();  // built before the threads share it
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([this] {
+    threads.emplace_back([&shared] {
       for (int i = 0; i < 500; ++i) {
         const v1::JobKey job = Job("j" + std::to_string(i));
-        EXPECT_TRUE(aggregator().Apply(JobCreatedEvent(job, kT0)).ok());
-        EXPECT_TRUE(aggregator().Apply(Restarting(job, absl::Seconds(20))).ok());
-        EXPECT_TRUE(aggregator().Apply(Failed(job, absl::Seconds(40))).ok());
+        EXPECT_TRUE(shared.Apply(JobCreatedEvent(job, kT0)).ok());
+        EXPECT_TRUE(shared.Apply(Restarting(job, absl::Seconds(20))).ok());
+        EXPECT_TRUE(shared.Apply(Failed(job, absl::Seconds(40))).ok());
       }
     });
   }

@@ -20,6 +20,8 @@ constexpr size_t kBatch = 256;
 // the probe polls the connection.
 constexpr absl::Duration kIdleProbeAfter = absl::Milliseconds(50);
 constexpr absl::Duration kIdleProbe = absl::Milliseconds(2);
+// How long the destructor lets the stream end gracefully before cancelling it.
+constexpr absl::Duration kGracefulStop = absl::Milliseconds(500);
 
 std::string DefaultReconcilerId() {
   char host[256] = {};
@@ -55,8 +57,13 @@ GrpcJobEventSink::~GrpcJobEventSink() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
-    // A write blocked on flow control would keep the thread; cancelling the call frees it.
-    if (active_context_ != nullptr) active_context_->TryCancel();
+    // The thread closes the stream gracefully; only a write stuck on flow control (a service
+    // that stopped reading) needs the call cancelled to let go.
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return thread_done_; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&done), kGracefulStop) &&
+        active_context_ != nullptr) {
+      active_context_->TryCancel();
+    }
   }
   thread_.join();
 }
@@ -121,6 +128,8 @@ void GrpcJobEventSink::Run() {
     WaitBackoff(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
+  absl::MutexLock lock(&mu_);
+  thread_done_ = true;
 }
 
 void GrpcJobEventSink::WaitBackoff(absl::Duration backoff) {

@@ -51,7 +51,8 @@ struct GrpcJobEventSinkOptions {
 class GrpcJobEventSink final : public JobEventSink {
  public:
   explicit GrpcJobEventSink(GrpcJobEventSinkOptions options);
-  // Stops the thread; events still buffered are discarded (call Flush first to deliver them).
+  // Ends the stream (gracefully, or cancelled after 500 ms) and stops the thread; events still
+  // buffered are discarded (call Flush first to deliver them).
   ~GrpcJobEventSink() override;
 
   GrpcJobEventSink(const GrpcJobEventSink&) = delete;
@@ -93,6 +94,7 @@ class GrpcJobEventSink final : public JobEventSink {
   size_t in_flight_size_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool snapshot_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool thread_done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* active_context_ ABSL_GUARDED_BY(mu_) = nullptr;
 
   std::atomic<uint64_t> dropped_{0};
