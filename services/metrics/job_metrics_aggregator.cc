@@ -203,9 +203,10 @@ absl::Status JobMetricsAggregator::Apply(const v1::LiveJobsSnapshot& snapshot) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   absl::Status status = live_.ApplySnapshotPart(
-      snapshot, now, options_.max_jobs, [this](const std::string& uid) {
+      snapshot, now, options_.max_jobs, [this](const v1::LiveJob& job) {
         mu_.AssertHeld();
-        auto it = jobs_.find(uid);
+        if (!kinds_.contains(job.job().kind())) return true;
+        auto it = jobs_.find(job.job().uid());
         return it != jobs_.end() && it->second.finished_at != absl::InfiniteFuture();
       });
   if (status.ok() && snapshot.last()) snapshots_applied_.Increment();

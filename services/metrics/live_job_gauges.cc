@@ -33,7 +33,7 @@ void LiveJobGauges::Erase(absl::flat_hash_map<std::string, LiveEntry>::iterator 
 
 absl::Status LiveJobGauges::ApplySnapshotPart(const v1::LiveJobsSnapshot& part, absl::Time now,
                                               size_t max_jobs,
-                                              const FinishedPredicate& finished) {
+                                              const ExcludedPredicate& excluded) {
   if (part.reconciler_id().empty()) {
     return absl::InvalidArgumentError("snapshot without reconciler_id");
   }
@@ -52,12 +52,12 @@ absl::Status LiveJobGauges::ApplySnapshotPart(const v1::LiveJobsSnapshot& part, 
         absl::StrCat("snapshot of ", part.reconciler_id(), " lists more than ", max_jobs, " jobs"));
   }
   view.building.insert(view.building.end(), part.jobs().begin(), part.jobs().end());
-  if (part.last()) ApplyGeneration(part.reconciler_id(), view, now, finished);
+  if (part.last()) ApplyGeneration(part.reconciler_id(), view, now, excluded);
   return absl::OkStatus();
 }
 
 void LiveJobGauges::ApplyGeneration(const std::string& reconciler_id, ReconcilerView& view,
-                                    absl::Time now, const FinishedPredicate& finished) {
+                                    absl::Time now, const ExcludedPredicate& excluded) {
   // Replace what this reconciler said before; entries another reconciler listed since stay.
   for (const std::string& uid : view.uids) {
     auto it = live_.find(uid);
@@ -66,7 +66,7 @@ void LiveJobGauges::ApplyGeneration(const std::string& reconciler_id, Reconciler
   view.uids.clear();
   for (const v1::LiveJob& job : view.building) {
     const std::string& uid = job.job().uid();
-    if (uid.empty() || finished(uid)) continue;
+    if (uid.empty() || excluded(job)) continue;
     if (auto it = live_.find(uid); it != live_.end()) Erase(it);
     LiveEntry entry{job.job().kind(), job.job().namespace_(), GaugeOf(job.state()), reconciler_id};
     Count(entry, +1);

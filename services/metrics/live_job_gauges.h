@@ -21,9 +21,9 @@ namespace kubedl::metrics {
 // the aggregator serialises calls.
 class LiveJobGauges {
  public:
-  // Tells whether the aggregator already saw the job finish or be deleted; such a job is not live
-  // even when a reconciler's cache still lists it.
-  using FinishedPredicate = std::function<bool(const std::string& uid)>;
+  // Tells whether a listed job must stay out of the gauges: the aggregator already saw it finish
+  // or be deleted (a reconciler's cache may lag), or its kind is not one the service accepts.
+  using ExcludedPredicate = std::function<bool(const v1::LiveJob& job)>;
 
   explicit LiveJobGauges(JobMetricFamilies& families) : families_(families) {}
 
@@ -31,10 +31,10 @@ class LiveJobGauges {
   // part of another generation drops an incomplete one. InvalidArgument without a reconciler id;
   // ResourceExhausted when one reconciler's snapshot exceeds `max_jobs`.
   absl::Status ApplySnapshotPart(const v1::LiveJobsSnapshot& part, absl::Time now,
-                                 size_t max_jobs, const FinishedPredicate& finished);
+                                 size_t max_jobs, const ExcludedPredicate& excluded);
 
   // The job finished or was deleted: it leaves the gauges until a snapshot lists it again as live
-  // (which FinishedPredicate prevents while the aggregator remembers it).
+  // (which ExcludedPredicate prevents while the aggregator remembers it).
   void Remove(const std::string& uid);
 
   // Forgets reconcilers whose last complete snapshot is older than `deadline`; returns how many.
@@ -61,7 +61,7 @@ class LiveJobGauges {
   void Count(const LiveEntry& entry, double delta);
   void Erase(absl::flat_hash_map<std::string, LiveEntry>::iterator it);
   void ApplyGeneration(const std::string& reconciler_id, ReconcilerView& view, absl::Time now,
-                       const FinishedPredicate& finished);
+                       const ExcludedPredicate& excluded);
 
   JobMetricFamilies& families_;
   absl::flat_hash_map<std::string, LiveEntry> live_;

@@ -443,6 +443,13 @@ TEST_F(GaugeTest, ReconcilerSilentForLongerThanTheSnapshotTtlLeavesTheGauges) {
   EXPECT_EQ(reader_.Value("kubedl_metrics_reconcilers_expired_total", {}), 1);
 }
 
+TEST_F(GaugeTest, SnapshotEntriesOfUnknownKindsStayOutOfTheGauges) {
+  ApplySnapshotOk(Snapshot("r1", 1, {MakeLiveJob(Job("a", "MPIJob"), "Running"),
+                                     MakeLiveJob(Job("b"), "Running")}));
+  EXPECT_EQ(Running(), 1);
+  EXPECT_FALSE(reader_.Find("kubedl_jobs_running", {{"kind", "MPIJob"}, {"namespace", "team-a"}}));
+}
+
 TEST_F(GaugeTest, SnapshotWithoutReconcilerIdIsRejected) {
   EXPECT_EQ(aggregator().Apply(Snapshot("", 1, {MakeLiveJob(Job("a"), "Running")})).code(),
             absl::StatusCode::kInvalidArgument);
