@@ -1,0 +1,245 @@
+#include "kubedl/common/http_server.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_client.h"
+
+namespace kubedl::common {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ClientTls;
+using testing::TestClient;
+namespace http = boost::beast::http;
+
+HttpRoutes EchoRoutes() {
+  HttpRoutes routes;
+  routes["/echo"] = [](const HttpRequest& req) {
+    return HttpResponse{.body = std::string(req.method) + " " + std::string(req.path) + " q=" +
+                                std::string(req.query) + " body=" + std::string(req.body)};
+  };
+  routes["/throw"] = [](const HttpRequest&) -> HttpResponse {
+    throw std::runtime_error("boom");
+  };
+  return routes;
+}
+
+std::unique_ptr<HttpServer> Start(HttpServerOptions options, HttpRoutes routes = EchoRoutes()) {
+  options.address = "127.0.0.1";
+  auto server = StartHttpServer(std::move(options), std::move(routes));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+http::request<http::string_body> Post(const std::string& target, std::string body) {
+  http::request<http::string_body> req(http::verb::post, target, 11);
+  req.set(http::field::content_type, "application/json");
+  req.body() = std::move(body);
+  return req;
+}
+
+TEST(HttpServerTest, RoutesByExactPathAndHandsTheQueryToTheHandler) {
+  auto server = Start({});
+  TestClient client(server->port());
+  auto res = client.Get("/echo?timeout=10s");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "GET /echo q=timeout=10s body=");
+  EXPECT_EQ(client.Get("/echo/more").result_int(), 404);
+}
+
+TEST(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  auto server = Start({});
+  TestClient client(server->port());
+  for (int i = 0; i < 50; ++i) {
+    http::response<http::string_body> res;
+    ASSERT_FALSE(client.Send(Post("/echo", std::to_string(i)), &res));
+    ASSERT_EQ(res.body(), "POST /echo q= body=" + std::to_string(i));
+    ASSERT_TRUE(res.keep_alive());
+  }
+}
+
+TEST(HttpServerTest, HandlerExceptionBecomes500AndServerKeepsServing) {
+  auto server = Start({});
+  TestClient client(server->port());
+  EXPECT_EQ(client.Get("/throw").result_int(), 500);
+  EXPECT_EQ(client.Get("/echo").result_int(), 200);
+}
+
+TEST(HttpServerTest, BodyOverTheLimitIsAnswered413AndTheConnectionClosed) {
+  auto server = Start({.body_limit = 1024});
+  TestClient client(server->port());
+  http::response<http::string_body> res;
+  ASSERT_FALSE(client.Send(Post("/echo", std::string(4096, 'x')), &res));
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_FALSE(res.keep_alive());
+  TestClient chunked(server->port());
+  // A chunked body declares no length: the limit applies while reading.
+  std::string big(2048, 'y');
+  ASSERT_FALSE(chunked.WriteRaw(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + big +
+      "\r\n0\r\n\r\n"));
+  std::string got;
+  chunked.ReadUntilClosed(&got);
+  EXPECT_THAT(got, HasSubstr("413"));
+}
+
+TEST(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  auto server = Start({});
+  TestClient client(server->port());
+  ASSERT_FALSE(client.WriteRaw(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
+      "Connection: close\r\n\r\n"));
+  // Only after "100 Continue" does a careful client send the body.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_FALSE(client.WriteRaw("hi"));
+  std::string got;
+  client.ReadUntilClosed(&got);
+  EXPECT_THAT(got, HasSubstr("100 Continue"));
+  EXPECT_THAT(got, HasSubstr("body=hi"));
+}
+
+TEST(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterTheIdleTimeout) {
+  auto server = Start({.idle_timeout = std::chrono::milliseconds(200)});
+  TestClient client(server->port());
+  EXPECT_EQ(client.Get("/echo").result_int(), 200);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.ReadUntilClosed());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(HttpServerTest, SlowBodyIsCutOffAfterTheReadTimeout) {
+  auto server = Start({.read_timeout = std::chrono::milliseconds(200)});
+  TestClient slow(server->port());
+  ASSERT_FALSE(slow.WriteRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab"));
+  auto start = std::chrono::steady_clock::now();
+  std::string got;
+  EXPECT_TRUE(slow.ReadUntilClosed(&got));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(got, "");
+  // Meanwhile nobody else waited on it.
+  TestClient other(server->port());
+  EXPECT_EQ(other.Get("/echo").result_int(), 200);
+}
+
+TEST(HttpServerTest, ShutdownLetsTheRequestInFlightFinishAndClosesIdleConnections) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  HttpRoutes routes;
+  routes["/slow"] = [&](const HttpRequest&) {
+    entered.set_value();
+    release_future.wait();
+    return HttpResponse{.body = "done"};
+  };
+  auto server = Start({.threads = 2}, std::move(routes));
+  TestClient idle(server->port());
+  TestClient busy(server->port());
+  std::thread request([&] {
+    auto res = busy.Get("/slow");
+    EXPECT_EQ(res.body(), "done");
+    EXPECT_FALSE(res.keep_alive());
+  });
+  entered.get_future().wait();
+  std::thread stopper([&] { server->Shutdown(absl::Seconds(5)); });
+  EXPECT_TRUE(idle.ReadUntilClosed());  // the idle connection is closed at once
+  release.set_value();
+  request.join();
+  stopper.join();
+  server->Wait();
+}
+
+class TlsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kubedl-http-tls-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    Gen("ca " + dir_.string() + " ca");
+    Gen("server " + dir_.string() + " server " + dir_.string() + "/ca 127.0.0.1,localhost");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Gen(const std::string& args) {
+    std::string cmd = "bash " KUBEDL_SOURCE_DIR "/tools/certs/gen.sh " + args;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  HttpServerOptions TlsOptions() {
+    return {.tls = TlsFiles{.cert_file = (dir_ / "server.crt").string(),
+                            .key_file = (dir_ / "server.key").string(),
+                            .reload_check_interval = std::chrono::milliseconds(50)}};
+  }
+  ClientTls Ca(int max_version = 0) { return {(dir_ / "ca.crt").string(), max_version}; }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(TlsServerTest, ServesHttpsToAClientThatTrustsTheCa) {
+  auto server = Start(TlsOptions());
+  TestClient client(server->port(), Ca());
+  ASSERT_FALSE(client.handshake_error()) << client.handshake_error().message();
+  EXPECT_EQ(client.Get("/echo").body(), "GET /echo q= body=");
+  EXPECT_EQ(client.Get("/echo").result_int(), 200);
+}
+
+TEST_F(TlsServerTest, RefusesTls11) {
+  auto server = Start(TlsOptions());
+  TestClient client(server->port(), Ca(TLS1_1_VERSION));
+  EXPECT_TRUE(client.handshake_error());
+}
+
+TEST_F(TlsServerTest, MissingKeyFileIsAStartError) {
+  auto options = TlsOptions();
+  options.tls->key_file = (dir_ / "nope.key").string();
+  auto server = StartHttpServer(options, {});
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TlsServerTest, CertificateRotatedOnDiskIsServedWithoutRestart) {
+  auto server = Start(TlsOptions());
+  TestClient before(server->port(), Ca());
+  ASSERT_FALSE(before.handshake_error());
+  std::string old_serial = before.PeerSerial();
+  // Rotate: write the new pair elsewhere, then move it into place (as a Secret mount does).
+  Gen("server " + dir_.string() + " next " + dir_.string() + "/ca 127.0.0.1");
+  std::filesystem::rename(dir_ / "next.key", dir_ / "server.key");
+  std::filesystem::rename(dir_ / "next.crt", dir_ / "server.crt");
+  std::string new_serial = old_serial;
+  for (int i = 0; i < 100 && new_serial == old_serial; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    TestClient after(server->port(), Ca());
+    ASSERT_FALSE(after.handshake_error());
+    new_serial = after.PeerSerial();
+  }
+  EXPECT_NE(new_serial, old_serial);
+  // The connection made before the rotation keeps working.
+  EXPECT_EQ(before.Get("/echo").result_int(), 200);
+}
+
+TEST_F(TlsServerTest, HalfWrittenRotationKeepsServingTheOldCertificate) {
+  auto server = Start(TlsOptions());
+  std::string old_serial = TestClient(server->port(), Ca()).PeerSerial();
+  Gen("server " + dir_.string() + " next " + dir_.string() + "/ca 127.0.0.1");
+  // Only the certificate moves: it no longer matches the key.
+  std::filesystem::rename(dir_ / "next.crt", dir_ / "server.crt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  TestClient during(server->port(), Ca());
+  ASSERT_FALSE(during.handshake_error());
+  EXPECT_EQ(during.PeerSerial(), old_serial);
+  std::filesystem::rename(dir_ / "next.key", dir_ / "server.key");
+  std::string serial = old_serial;
+  for (int i = 0; i < 100 && serial == old_serial; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    serial = TestClient(server->port(), Ca()).PeerSerial();
+  }
+  EXPECT_NE(serial, old_serial);
+}
+
+}  // namespace
+}  // namespace kubedl::common
