@@ -1,0 +1,301 @@
+#include "kubedl/api/validation.h"
+
+#include <algorithm>
+#include <climits>
+#include <regex>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "kubedl/api/code_sync.h"
+
+namespace kubedl::api {
+namespace {
+
+// Debian's abseil has its own string_view type.
+inline absl::string_view A(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+constexpr int64_t kMaxInt32 = INT32_MAX;
+
+bool IsDns1035Label(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!absl::ascii_islower(static_cast<unsigned char>(s.front()))) return false;
+  char last = s.back();
+  if (!(absl::ascii_islower(static_cast<unsigned char>(last)) ||
+        absl::ascii_isdigit(static_cast<unsigned char>(last)))) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+class Validator {
+ public:
+  Validator(const Job& job, const Job* old) : job_(job), old_(old), kind_(job.descriptor()) {}
+
+  FieldErrors Run() {
+    ValidateName();
+    ValidateReplicaSpecs();
+    ValidateRunPolicy();
+    switch (kind_.kind) {
+      case JobKind::kTFJob: ValidateTF(); break;
+      case JobKind::kPyTorchJob: ValidateMasterWorker(/*master_required=*/false); ValidatePyTorch(); break;
+      case JobKind::kXGBoostJob: ValidateMasterWorker(/*master_required=*/true); break;
+      case JobKind::kXDLJob: ValidateXDL(); break;
+    }
+    if (job_.annotations.count(std::string(kCodeSyncAnnotation))) {
+      (void)ParseCodeSyncConfig(job_.annotations.at(std::string(kCodeSyncAnnotation)), &errors_);
+    }
+    if (old_ != nullptr) ValidateUpdate();
+    return std::move(errors_);
+  }
+
+ private:
+  std::string MapPath() const { return absl::StrCat("spec.", A(kind_.replica_specs_key)); }
+  std::string ReplicaPath(const std::string& type) const {
+    return absl::StrCat(MapPath(), "[", type, "]");
+  }
+
+  void NonNegative(const std::optional<int64_t>& v, const std::string& path,
+                   int64_t max = kMaxInt32) {
+    if (!v) return;
+    if (*v < 0) {
+      errors_.push_back(Invalid(path, *v, "must be greater than or equal to 0"));
+    } else if (*v > max) {
+      errors_.push_back(Invalid(path, *v, absl::StrCat("must be less than or equal to ", max)));
+    }
+  }
+
+  void OneOf(const std::optional<std::string>& v, const std::string& path,
+             const std::vector<std::string>& allowed) {
+    if (v && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+      errors_.push_back(NotSupported(path, *v, allowed));
+    }
+  }
+
+  void ValidateName() {
+    const Json& meta = job_.raw.contains("metadata") ? job_.raw["metadata"] : Json();
+    if (job_.name.empty()) {
+      // generateName: the API server picks the name after mutating admission.
+      if (meta.is_object() && meta.contains("generateName")) return;
+      errors_.push_back(Required("metadata.name"));
+      return;
+    }
+    if (!IsDns1035Label(job_.name)) {
+      errors_.push_back(Invalid(
+          "metadata.name", job_.name,
+          job_.name.size() > 63
+              ? "must be no more than 63 characters"
+              : "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                "start with an alphabetic character, and end with an alphanumeric character "
+                "(regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"));
+    }
+  }
+
+  void ValidateReplicaSpecs() {
+    const auto& replicas = job_.spec.replica_specs;
+    if (replicas.empty()) {
+      errors_.push_back(Required(MapPath(), "at least one replica type must be specified"));
+      return;
+    }
+    std::vector<std::string> supported(kind_.replica_types.begin(), kind_.replica_types.end());
+    std::set<std::string> seen;
+    for (const Replica& replica : replicas) {
+      std::string path = ReplicaPath(replica.type);
+      std::string_view canonical = CanonicalReplicaType(kind_, replica.type);
+      if (canonical.empty()) {
+        errors_.push_back(NotSupported(path, replica.type, supported));
+      } else if (!seen.insert(std::string(canonical)).second) {
+        errors_.push_back(Duplicate(path, std::string(canonical)));
+      }
+      NonNegative(replica.spec.replicas, path + ".replicas");
+      OneOf(replica.spec.restart_policy, path + ".restartPolicy",
+            {"Always", "OnFailure", "Never", "ExitCode"});
+      ValidateTemplate(replica.spec.template_spec, path + ".template");
+    }
+  }
+
+  void ValidateTemplate(const Json& pod_template, const std::string& path) {
+    const Json* containers = nullptr;
+    if (pod_template.is_object() && pod_template.contains("spec")) {
+      const Json& spec = pod_template["spec"];
+      if (!spec.is_object()) {
+        errors_.push_back(Invalid(path + ".spec", spec, "must be of type object"));
+        return;
+      }
+      if (spec.contains("containers")) containers = &spec["containers"];
+    }
+    std::string cpath = path + ".spec.containers";
+    if (containers == nullptr || containers->is_null() ||
+        (containers->is_array() && containers->empty())) {
+      errors_.push_back(Required(cpath, "at least one container is required"));
+      return;
+    }
+    if (!containers->is_array()) {
+      errors_.push_back(Invalid(cpath, *containers, "must be of type array"));
+      return;
+    }
+    bool named = false;
+    for (size_t i = 0; i < containers->size(); ++i) {
+      const Json& c = (*containers)[i];
+      std::string item = absl::StrCat(cpath, "[", i, "]");
+      if (!c.is_object()) {
+        errors_.push_back(Invalid(item, c, "must be of type object"));
+        continue;
+      }
+      auto image = c.find("image");
+      if (image == c.end() || !image->is_string() || image->get<std::string>().empty()) {
+        errors_.push_back(Required(item + ".image"));
+      }
+      auto name = c.find("name");
+      if (name == c.end() || !name->is_string() || name->get<std::string>().empty()) {
+        errors_.push_back(Required(item + ".name"));
+      } else if (std::find(kind_.accepted_container_names.begin(),
+                           kind_.accepted_container_names.end(),
+                           name->get<std::string>()) != kind_.accepted_container_names.end()) {
+        named = true;
+      }
+      if (auto ports = c.find("ports"); ports != c.end() && !ports->is_null() && !ports->is_array()) {
+        errors_.push_back(Invalid(item + ".ports", *ports, "must be of type array"));
+      }
+    }
+    if (!named) {
+      errors_.push_back(Required(
+          cpath, absl::StrCat("one container must be named \"", A(kind_.container_name), "\"")));
+    }
+  }
+
+  void ValidateRunPolicyFields(const RunPolicy& p, const std::string& path) {
+    OneOf(p.clean_pod_policy, path + ".cleanPodPolicy", {"All", "Running", "None"});
+    NonNegative(p.ttl_seconds_after_finished, path + ".ttlSecondsAfterFinished");
+    NonNegative(p.active_deadline_seconds, path + ".activeDeadlineSeconds", INT64_MAX);
+    NonNegative(p.backoff_limit, path + ".backoffLimit");
+    if (p.scheduling_policy) {
+      std::string sp = path + ".schedulingPolicy";
+      NonNegative(p.scheduling_policy->min_available, sp + ".minAvailable");
+      NonNegative(p.scheduling_policy->schedule_timeout_seconds, sp + ".scheduleTimeoutSeconds");
+    }
+  }
+
+  void ValidateRunPolicy() {
+    if (job_.spec.run_policy) ValidateRunPolicyFields(*job_.spec.run_policy, "spec.runPolicy");
+    ValidateRunPolicyFields(job_.spec.legacy_run_policy, "spec");
+  }
+
+  void ValidateTF() {
+    const Replica* chief = job_.FindReplica("Chief");
+    const Replica* master = job_.FindReplica("Master");
+    if (chief != nullptr && master != nullptr) {
+      errors_.push_back(Forbidden(MapPath(), "at most one of Chief and Master may be specified"));
+    }
+    for (const Replica* r : {chief, master}) {
+      if (r != nullptr && r->spec.replicas.value_or(1) > 1) {
+        errors_.push_back(Invalid(ReplicaPath(r->type) + ".replicas", *r->spec.replicas,
+                                  "must be less than or equal to 1"));
+      }
+    }
+    OneOf(job_.spec.success_policy, "spec.successPolicy", {"", "AllWorkers"});
+  }
+
+  void ValidateMasterWorker(bool master_required) {
+    const Replica* master = job_.FindReplica("Master");
+    if (master == nullptr) {
+      if (master_required) {
+        errors_.push_back(Required(ReplicaPath("Master"), "a Master replica is required"));
+      }
+    } else if (master->spec.replicas.value_or(1) != 1) {
+      errors_.push_back(Invalid(ReplicaPath("Master") + ".replicas", *master->spec.replicas,
+                                "must be 1"));
+    }
+  }
+
+  void ValidatePyTorch() {
+    const Replica* worker = job_.FindReplica("Worker");
+    if (worker != nullptr && worker->spec.replicas.value_or(1) < 1) {
+      errors_.push_back(Invalid(ReplicaPath("Worker") + ".replicas", *worker->spec.replicas,
+                                "must be greater than or equal to 1"));
+    }
+    if (const auto& n = job_.spec.nproc_per_node) {
+      int64_t count = 0;
+      bool ok = *n == "auto" || *n == "cpu" || *n == "gpu" ||
+                (absl::SimpleAtoi(*n, &count) && count >= 1);
+      if (!ok) {
+        errors_.push_back(Invalid("spec.nprocPerNode", *n,
+                                  "must be \"auto\", \"cpu\", \"gpu\" or a positive integer"));
+      }
+    }
+    if (!job_.spec.elastic_policy) return;
+    const ElasticPolicy& ep = *job_.spec.elastic_policy;
+    if (worker == nullptr) {
+      errors_.push_back(Required(ReplicaPath("Worker"), "elasticPolicy needs a Worker replica"));
+    }
+    if (ep.min_replicas && *ep.min_replicas < 1) {
+      errors_.push_back(Invalid("spec.elasticPolicy.minReplicas", *ep.min_replicas,
+                                "must be greater than or equal to 1"));
+    }
+    if (ep.min_replicas && ep.max_replicas && *ep.max_replicas < *ep.min_replicas) {
+      errors_.push_back(Invalid("spec.elasticPolicy.maxReplicas", *ep.max_replicas,
+                                "must be greater than or equal to minReplicas"));
+    }
+    OneOf(ep.rdzv_backend, "spec.elasticPolicy.rdzvBackend", {"c10d", "etcd", "etcd-v2"});
+    if (ep.rdzv_port && (*ep.rdzv_port < 1 || *ep.rdzv_port > 65535)) {
+      errors_.push_back(Invalid("spec.elasticPolicy.rdzvPort", *ep.rdzv_port,
+                                "must be between 1 and 65535, inclusive"));
+    }
+    NonNegative(ep.max_restarts, "spec.elasticPolicy.maxRestarts");
+    for (size_t i = 0; i < ep.rdzv_conf.size(); ++i) {
+      if (ep.rdzv_conf[i].key.empty()) {
+        errors_.push_back(Required(absl::StrCat("spec.elasticPolicy.rdzvConf[", i, "].key")));
+      }
+    }
+  }
+
+  void ValidateXDL() {
+    NonNegative(job_.spec.min_finish_work_num, "spec.minFinishWorkNum");
+    if (const auto& rate = job_.spec.min_finish_work_rate; rate && (*rate < 1 || *rate > 100)) {
+      errors_.push_back(Invalid("spec.minFinishWorkRate", *rate,
+                                "must be between 1 and 100, inclusive"));
+    }
+  }
+
+  void ValidateUpdate() {
+    auto queue_of = [](const Job& j) -> std::optional<std::string> {
+      RunPolicy p = EffectiveRunPolicy(j.spec);
+      return p.scheduling_policy ? p.scheduling_policy->queue : std::nullopt;
+    };
+    auto old_queue = queue_of(*old_);
+    if (old_queue && !old_queue->empty() && queue_of(job_) != old_queue) {
+      errors_.push_back(Invalid("spec.runPolicy.schedulingPolicy.queue",
+                                queue_of(job_) ? Json(*queue_of(job_)) : Json(nullptr),
+                                "field is immutable"));
+    }
+    auto types = [this](const Job& j) {
+      std::set<std::string> out;
+      for (const auto& r : j.spec.replica_specs) {
+        std::string_view c = CanonicalReplicaType(kind_, r.type);
+        out.insert(c.empty() ? r.type : std::string(c));
+      }
+      return out;
+    };
+    if (!old_->spec.replica_specs.empty() && types(job_) != types(*old_)) {
+      errors_.push_back(Forbidden(MapPath(),
+                                  "replica types cannot be added or removed after creation"));
+    }
+  }
+
+  const Job& job_;
+  const Job* old_;
+  const KindDescriptor& kind_;
+  FieldErrors errors_;
+};
+
+}  // namespace
+
+FieldErrors ValidateJob(const Job& job, const Job* old_job) {
+  return Validator(job, old_job).Run();
+}
+
+}  // namespace kubedl::api
