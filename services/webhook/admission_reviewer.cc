@@ -1,0 +1,159 @@
+#include "services/webhook/admission_reviewer.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "kubedl/api/defaults.h"
+#include "kubedl/api/job_codec.h"
+#include "kubedl/api/validation.h"
+
+namespace kubedl::webhook {
+namespace {
+
+using api::Json;
+
+ReviewOutcome BadRequest(std::string message, std::string operation = "") {
+  ReviewOutcome out;
+  out.http_status = 400;
+  out.content_type = "text/plain; charset=utf-8";
+  out.body = std::move(message) + "\n";
+  out.result = ReviewResult::kBadRequest;
+  out.operation = std::move(operation);
+  return out;
+}
+
+Json Envelope(Json response) {
+  Json review = Json::object();
+  review["apiVersion"] = "admission.k8s.io/v1";
+  review["kind"] = "AdmissionReview";
+  review["response"] = std::move(response);
+  return review;
+}
+
+Json Response(const std::string& uid, bool allowed) {
+  Json r = Json::object();
+  r["uid"] = uid;
+  r["allowed"] = allowed;
+  return r;
+}
+
+ReviewOutcome Deny(const std::string& uid, const std::string& operation, int code,
+                   const char* reason, const std::string& message,
+                   const api::FieldErrors& causes = {}) {
+  Json response = Response(uid, false);
+  Json status = Json::object();
+  status["status"] = "Failure";
+  status["code"] = code;
+  status["reason"] = reason;
+  status["message"] = message;
+  if (!causes.empty()) {
+    Json details = Json::object();
+    Json list = Json::array();
+    for (const auto& c : causes) {
+      list.push_back({{"reason", c.type == api::FieldError::Type::kRequired ? "FieldValueRequired"
+                                                                          : "FieldValueInvalid"},
+                      {"message", c.ToString().substr(c.path.size() + 2)},
+                      {"field", c.path}});
+    }
+    details["causes"] = std::move(list);
+    status["details"] = std::move(details);
+  }
+  response["status"] = std::move(status);
+  return ReviewOutcome{200, "application/json", Envelope(std::move(response)).dump(),
+                       ReviewResult::kDenied, operation};
+}
+
+std::string StringAt(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body) {
+  Json review = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (review.is_discarded()) return BadRequest("request body is not valid JSON");
+  if (!review.is_object() || StringAt(review, "kind") != "AdmissionReview" ||
+      StringAt(review, "apiVersion") != "admission.k8s.io/v1") {
+    return BadRequest("expected an AdmissionReview of apiVersion admission.k8s.io/v1");
+  }
+  auto request_it = review.find("request");
+  if (request_it == review.end() || !request_it->is_object()) {
+    return BadRequest("AdmissionReview has no request");
+  }
+  const Json& request = *request_it;
+  std::string uid = StringAt(request, "uid");
+  if (uid.empty()) return BadRequest("AdmissionReview request has no uid");
+  std::string operation = StringAt(request, "operation");
+
+  if (operation == "DELETE" || operation == "CONNECT") {
+    return ReviewOutcome{200, "application/json", Envelope(Response(uid, true)).dump(),
+                         ReviewResult::kAllowed, operation};
+  }
+  if (operation != "CREATE" && operation != "UPDATE") {
+    return Deny(uid, operation, 400, "BadRequest",
+                absl::StrCat("unsupported operation \"", operation, "\""));
+  }
+  auto object_it = request.find("object");
+  if (object_it == request.end() || !object_it->is_object()) {
+    return Deny(uid, operation, 400, "BadRequest", "AdmissionReview request has no object");
+  }
+  const Json& object = *object_it;
+  std::string object_kind = StringAt(object, "kind");
+  std::string object_api_version = StringAt(object, "apiVersion");
+  if (object_kind != kind.name || object_api_version != kind.api_version) {
+    return Deny(uid, operation, 400, "BadRequest",
+                absl::StrCat("this endpoint admits ", std::string(kind.api_version), " ",
+                             std::string(kind.name), ", not \"", object_api_version, "\" \"",
+                             object_kind, "\""));
+  }
+  std::string name = StringAt(object.value("metadata", Json::object()), "name");
+  if (name.empty()) name = StringAt(request, "name");
+  std::string group(kind.group);
+  std::string kind_name(kind.name);
+
+  api::FieldErrors type_errors;
+  auto job = api::ParseJob(object, &type_errors);
+  if (!job.ok()) {
+    if (type_errors.empty()) {
+      return Deny(uid, operation, 400, "BadRequest", std::string(job.status().message()));
+    }
+    return Deny(uid, operation, 400, "BadRequest",
+                api::InvalidObjectMessage(kind_name, group, name, type_errors), type_errors);
+  }
+  api::DefaultingResult defaulting = api::DefaultJob(*job);
+
+  if (type == WebhookType::kMutate) {
+    Json patch = Json::diff(object, api::ToJson(*job));
+    Json response = Response(uid, true);
+    ReviewResult result = ReviewResult::kAllowed;
+    if (!patch.empty()) {
+      response["patchType"] = "JSONPatch";
+      response["patch"] = absl::Base64Escape(patch.dump());
+      result = ReviewResult::kPatched;
+    }
+    if (!defaulting.warnings.empty()) response["warnings"] = defaulting.warnings;
+    return ReviewOutcome{200, "application/json", Envelope(std::move(response)).dump(), result,
+                         operation};
+  }
+
+  std::optional<api::Job> old_job;
+  if (operation == "UPDATE") {
+    if (auto old_it = request.find("oldObject"); old_it != request.end() && old_it->is_object()) {
+      auto parsed = api::ParseJob(*old_it);
+      if (parsed.ok()) {
+        old_job = *std::move(parsed);
+        api::DefaultJob(*old_job);
+      }
+    }
+  }
+  api::FieldErrors errors = api::ValidateJob(*job, old_job ? &*old_job : nullptr);
+  if (!errors.empty()) {
+    return Deny(uid, operation, 422, "Invalid",
+                api::InvalidObjectMessage(kind_name, group, name, errors), errors);
+  }
+  return ReviewOutcome{200, "application/json", Envelope(Response(uid, true)).dump(),
+                       ReviewResult::kAllowed, operation};
+}
+
+}  // namespace kubedl::webhook

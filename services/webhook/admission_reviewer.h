@@ -1,0 +1,31 @@
+#pragma once
+// Turns one AdmissionReview v1 request body into the response body, for one job kind and one
+// webhook (mutate or validate). Pure: no I/O, no clock, safe to call from many threads.
+#include <string>
+#include <string_view>
+
+#include "kubedl/api/kind.h"
+
+namespace kubedl::webhook {
+
+enum class WebhookType { kMutate, kValidate };
+
+// How one review ended, for metrics.
+enum class ReviewResult {
+  kAllowed,     // admitted unchanged
+  kPatched,     // admitted with a JSON Patch (mutate)
+  kDenied,      // allowed: false (invalid or malformed object)
+  kBadRequest,  // not an AdmissionReview we can answer: HTTP 400, no review
+};
+
+struct ReviewOutcome {
+  int http_status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  ReviewResult result = ReviewResult::kAllowed;
+  std::string operation;  // CREATE | UPDATE | DELETE | CONNECT, empty when unknown
+};
+
+ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body);
+
+}  // namespace kubedl::webhook

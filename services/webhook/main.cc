@@ -1,0 +1,112 @@
+// kubedl-webhook: the defaulting and validating admission webhook of the job kinds.
+// docs/webhook.md describes the flags, endpoints and metrics.
+#include <csignal>
+#include <pthread.h>
+
+#include <atomic>
+#include <memory>
+
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "kubedl/common/http_server.h"
+#include "kubedl/common/metrics_handler.h"
+#include "prometheus/registry.h"
+#include "services/webhook/webhook_routes.h"
+
+DEFINE_string(bind_address, "0.0.0.0", "Address both ports listen on.");
+DEFINE_int32(port, 9443, "HTTPS port of the admission endpoints (and /healthz, /readyz, /metrics).");
+DEFINE_int32(health_port, 8081,
+             "Plain-HTTP port of /healthz, /readyz and /metrics for probes and scrapes; 0 = off.");
+DEFINE_string(cert_file, "", "PEM serving certificate (chain); reloaded when it changes.");
+DEFINE_string(key_file, "", "PEM private key of the serving certificate.");
+DEFINE_int32(threads, 2, "I/O threads of the HTTPS server.");
+DEFINE_int64(max_body_bytes, 7 << 20,
+             "Largest request body; an UPDATE review carries two objects of up to 3 MiB each.");
+DEFINE_int32(read_timeout_ms, 10000, "TLS handshake, request body and response write timeout.");
+DEFINE_int32(idle_timeout_ms, 90000, "How long a keep-alive connection may sit idle.");
+DEFINE_int32(cert_reload_interval_ms, 1000, "How often the certificate files are checked.");
+DEFINE_int32(shutdown_grace_ms, 10000, "Time requests in flight get to finish on SIGTERM.");
+
+namespace {
+
+kubedl::common::HttpRoutes HealthRoutes(std::shared_ptr<prometheus::Registry> registry,
+                                        std::shared_ptr<std::atomic<bool>> ready) {
+  kubedl::common::HttpRoutes routes;
+  routes["/healthz"] = [](const kubedl::common::HttpRequest&) {
+    return kubedl::common::HttpResponse{.body = "ok\n"};
+  };
+  routes["/readyz"] = [ready](const kubedl::common::HttpRequest&) {
+    bool ok = ready->load();
+    return kubedl::common::HttpResponse{.status = ok ? 200 : 503,
+                                        .body = ok ? "ok\n" : "starting\n"};
+  };
+  routes["/metrics"] = kubedl::common::MakeMetricsHandler({registry});
+  return routes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("kubedl-webhook --cert-file=tls.crt --key-file=tls.key [--port=9443]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  if (FLAGS_cert_file.empty() || FLAGS_key_file.empty()) {
+    LOG(ERROR) << "--cert-file and --key-file are required: the API server only calls HTTPS "
+                  "webhooks (tools/certs/gen.sh makes a local pair)";
+    return 2;
+  }
+
+  // Signals are taken by sigwait below; every thread started from here inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto ready = std::make_shared<std::atomic<bool>>(false);
+
+  kubedl::common::HttpRoutes routes = HealthRoutes(registry, ready);
+  kubedl::webhook::AddAdmissionRoutes(routes, *registry);
+  kubedl::common::HttpServerOptions options{
+      .address = FLAGS_bind_address,
+      .port = static_cast<uint16_t>(FLAGS_port),
+      .threads = FLAGS_threads,
+      .tls = kubedl::common::TlsFiles{
+          .cert_file = FLAGS_cert_file,
+          .key_file = FLAGS_key_file,
+          .reload_check_interval = std::chrono::milliseconds(FLAGS_cert_reload_interval_ms)},
+      .body_limit = static_cast<std::size_t>(FLAGS_max_body_bytes),
+      .idle_timeout = std::chrono::milliseconds(FLAGS_idle_timeout_ms),
+      .read_timeout = std::chrono::milliseconds(FLAGS_read_timeout_ms)};
+  auto server = kubedl::common::StartHttpServer(options, std::move(routes));
+  if (!server.ok()) {
+    LOG(ERROR) << "cannot start the HTTPS server: " << server.status();
+    return 1;
+  }
+  std::unique_ptr<kubedl::common::HttpServer> health;
+  if (FLAGS_health_port > 0) {
+    auto started = kubedl::common::StartHttpServer(
+        {.address = FLAGS_bind_address, .port = static_cast<uint16_t>(FLAGS_health_port)},
+        HealthRoutes(registry, ready));
+    if (!started.ok()) {
+      LOG(ERROR) << "cannot start the health server: " << started.status();
+      return 1;
+    }
+    health = *std::move(started);
+  }
+  ready->store(true);
+  LOG(INFO) << "kubedl-webhook serving HTTPS on " << FLAGS_bind_address << ":"
+            << (*server)->port()
+            << (health ? " and health on port " + std::to_string(health->port()) : "");
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  LOG(INFO) << "signal " << signal << ": draining";
+  ready->store(false);
+  (*server)->Shutdown(absl::Milliseconds(FLAGS_shutdown_grace_ms));
+  if (health) health->Shutdown(absl::Seconds(1));
+  LOG(INFO) << "stopped";
+  return 0;
+}

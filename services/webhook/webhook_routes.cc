@@ -1,0 +1,90 @@
+#include "services/webhook/webhook_routes.h"
+
+#include <array>
+#include <chrono>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_replace.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+
+namespace kubedl::webhook {
+namespace {
+
+constexpr std::array<const char*, 5> kOperations = {"CREATE", "UPDATE", "DELETE", "CONNECT", ""};
+constexpr std::array<const char*, 4> kResults = {"allowed", "patched", "denied", "bad_request"};
+
+// Every series of one route, created up front so the hot path only increments.
+struct RouteMetrics {
+  std::array<std::array<prometheus::Counter*, kResults.size()>, kOperations.size()> requests{};
+  prometheus::Histogram* latency = nullptr;
+
+  prometheus::Counter& For(const std::string& operation, ReviewResult result) {
+    size_t op = kOperations.size() - 1;
+    for (size_t i = 0; i + 1 < kOperations.size(); ++i) {
+      if (operation == kOperations[i]) op = i;
+    }
+    return *requests[op][static_cast<size_t>(result)];
+  }
+};
+
+const char* TypeName(WebhookType type) {
+  return type == WebhookType::kMutate ? "mutate" : "validate";
+}
+
+}  // namespace
+
+std::string WebhookPath(WebhookType type, const api::KindDescriptor& kind) {
+  std::string group = absl::StrReplaceAll(std::string(kind.group), {{".", "-"}});
+  return "/" + std::string(TypeName(type)) + "-" + group + "-" + std::string(kind.version) + "-" +
+         absl::AsciiStrToLower(std::string(kind.name));
+}
+
+void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& registry) {
+  auto& requests = prometheus::BuildCounter()
+                       .Name("kubedl_webhook_requests_total")
+                       .Help("Admission reviews answered, by kind, webhook, operation and result.")
+                       .Register(registry);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("kubedl_webhook_request_duration_seconds")
+                      .Help("Time to answer one admission review (parse, default, validate, "
+                            "encode), by kind and webhook.")
+                      .Register(registry);
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1};
+  for (const api::KindDescriptor& kind : api::AllKinds()) {
+    for (WebhookType type : {WebhookType::kMutate, WebhookType::kValidate}) {
+      auto metrics = std::make_shared<RouteMetrics>();
+      std::string kind_name(kind.name);
+      for (size_t op = 0; op < kOperations.size(); ++op) {
+        for (size_t r = 0; r < kResults.size(); ++r) {
+          metrics->requests[op][r] = &requests.Add({{"kind", kind_name},
+                                                    {"webhook", TypeName(type)},
+                                                    {"operation", kOperations[op]},
+                                                    {"result", kResults[r]}});
+        }
+      }
+      metrics->latency =
+          &latency.Add({{"kind", kind_name}, {"webhook", TypeName(type)}}, buckets);
+      routes[WebhookPath(type, kind)] = [&kind, type, metrics](const common::HttpRequest& req) {
+        auto start = std::chrono::steady_clock::now();
+        ReviewOutcome outcome;
+        if (req.method != "POST") {
+          outcome.http_status = 405;
+          outcome.content_type = "text/plain; charset=utf-8";
+          outcome.body = "admission reviews are POSTed\n";
+          outcome.result = ReviewResult::kBadRequest;
+        } else {
+          outcome = Review(type, kind, req.body);
+        }
+        metrics->For(outcome.operation, outcome.result).Increment();
+        metrics->latency->Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        return common::HttpResponse{outcome.http_status, std::move(outcome.content_type),
+                                    std::move(outcome.body)};
+      };
+    }
+  }
+}
+
+}  // namespace kubedl::webhook
