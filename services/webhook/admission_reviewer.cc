@@ -36,27 +36,16 @@ Json Response(const std::string& uid, bool allowed) {
   return r;
 }
 
+// No status.details.causes: with causes kubectl prints only them, dropping which webhook denied
+// the request; the message alone already lists every problem with its field path.
 ReviewOutcome Deny(const std::string& uid, const std::string& operation, int code,
-                   const char* reason, const std::string& message,
-                   const api::FieldErrors& causes = {}) {
+                   const char* reason, const std::string& message) {
   Json response = Response(uid, false);
   Json status = Json::object();
   status["status"] = "Failure";
   status["code"] = code;
   status["reason"] = reason;
   status["message"] = message;
-  if (!causes.empty()) {
-    Json details = Json::object();
-    Json list = Json::array();
-    for (const auto& c : causes) {
-      list.push_back({{"reason", c.type == api::FieldError::Type::kRequired ? "FieldValueRequired"
-                                                                          : "FieldValueInvalid"},
-                      {"message", c.ToString().substr(c.path.size() + 2)},
-                      {"field", c.path}});
-    }
-    details["causes"] = std::move(list);
-    status["details"] = std::move(details);
-  }
   response["status"] = std::move(status);
   return ReviewOutcome{200, "application/json", Envelope(std::move(response)).dump(),
                        ReviewResult::kDenied, operation};
@@ -119,7 +108,7 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
       return Deny(uid, operation, 400, "BadRequest", std::string(job.status().message()));
     }
     return Deny(uid, operation, 400, "BadRequest",
-                api::InvalidObjectMessage(kind_name, group, name, type_errors), type_errors);
+                api::InvalidObjectMessage(kind_name, group, name, type_errors));
   }
   api::DefaultingResult defaulting = api::DefaultJob(*job);
 
@@ -150,7 +139,7 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
   api::FieldErrors errors = api::ValidateJob(*job, old_job ? &*old_job : nullptr);
   if (!errors.empty()) {
     return Deny(uid, operation, 422, "Invalid",
-                api::InvalidObjectMessage(kind_name, group, name, errors), errors);
+                api::InvalidObjectMessage(kind_name, group, name, errors));
   }
   return ReviewOutcome{200, "application/json", Envelope(Response(uid, true)).dump(),
                        ReviewResult::kAllowed, operation};

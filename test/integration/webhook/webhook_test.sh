@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# kubedl-webhook against the real local API server (tools/controlplane): the webhook runs on
+# 127.0.0.1 with a certificate from tools/certs/gen.sh and is registered with a Mutating and a
+# Validating WebhookConfiguration (url + caBundle) whose names are unique to this run and whose
+# namespaceSelector matches only this run's namespace.
+#   webhook_test.sh SCENARIO WEBHOOK_BINARY REPO
+# Scenarios: examples | mistakes | legacy | rotation
+set -euo pipefail
+scenario=$1 webhook=$2 repo=$3
+: "${KUBECTL:?KUBECTL must point at kubectl}" "${KUBECONFIG:?KUBECONFIG must be set}"
+k() { "$KUBECTL" "$@"; }
+
+id="kdl-webhook-$scenario-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+ns=$id
+work=$(mktemp -d)
+pid=""
+failures=0
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  k delete mutatingwebhookconfiguration "$id" --ignore-not-found >/dev/null 2>&1 || true
+  k delete validatingwebhookconfiguration "$id" --ignore-not-found >/dev/null 2>&1 || true
+  k delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# --- certificate, webhook process -------------------------------------------------------------
+bash "$repo/tools/certs/gen.sh" ca "$work" ca
+bash "$repo/tools/certs/gen.sh" server "$work" server "$work/ca" 127.0.0.1,localhost
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$webhook" --bind-address=127.0.0.1 --port="$port" --health-port=0 \
+  --cert-file="$work/server.crt" --key-file="$work/server.key" --cert-reload-interval-ms=200 \
+  >"$work/webhook.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  curl -sf --cacert "$work/ca.crt" "https://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.1
+done
+curl -sf --cacert "$work/ca.crt" "https://127.0.0.1:$port/readyz" >/dev/null ||
+  { cat "$work/webhook.log"; echo "webhook did not start" >&2; exit 1; }
+
+# --- CRDs, namespace, webhook registrations ---------------------------------------------------
+k apply --server-side --force-conflicts -f "$repo/charts/kubedl/crds/" >/dev/null
+k wait --for=condition=Established --timeout=60s \
+  crd/tfjobs.kubeflow.org crd/pytorchjobs.kubeflow.org crd/xgboostjobs.kubeflow.org \
+  crd/xdljobs.xdl.kubedl.io >/dev/null
+k create namespace "$ns" >/dev/null
+k label namespace "$ns" "kubedl.io/webhook-test=$id" >/dev/null
+ca_bundle=$(base64 -w0 <"$work/ca.crt")
+register() {  # register KIND(Mutating|Validating) PREFIX(mutate|validate)
+  {
+    echo "apiVersion: admissionregistration.k8s.io/v1"
+    echo "kind: ${1}WebhookConfiguration"
+    echo "metadata: {name: $id}"
+    echo "webhooks:"
+    for kv in kubeflow.org:v1:tfjob:tfjobs kubeflow.org:v1:pytorchjob:pytorchjobs \
+              kubeflow.org:v1:xgboostjob:xgboostjobs xdl.kubedl.io:v1alpha1:xdljob:xdljobs; do
+      IFS=: read -r group version kind plural <<<"$kv"
+      cat <<YAML
+- name: $2.$kind.$id.kubedl.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  timeoutSeconds: 5
+  namespaceSelector: {matchLabels: {kubedl.io/webhook-test: $id}}
+  clientConfig:
+    url: https://127.0.0.1:$port/$2-${group//./-}-$version-$kind
+    caBundle: $ca_bundle
+  rules:
+  - {apiGroups: ["$group"], apiVersions: ["$version"], resources: ["$plural"], operations: [CREATE, UPDATE], scope: Namespaced}
+YAML
+    done
+  } | k apply -f - >/dev/null
+}
+register Mutating mutate
+register Validating validate
+
+# The API server picks registrations up asynchronously: wait until a bad job is refused.
+probe='{"apiVersion":"kubeflow.org/v1","kind":"TFJob","metadata":{"name":"probe"},"spec":{"tfReplicaSpecs":{}}}'
+for i in $(seq 100); do
+  if ! echo "$probe" | k apply -n "$ns" --dry-run=server -f - >/dev/null 2>&1; then break; fi
+  sleep 0.2
+  [ "$i" = 100 ] && { echo "webhook registration never took effect" >&2; exit 1; }
+done
+
+# --- scenarios --------------------------------------------------------------------------------
+jpath() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for p in sys.argv[1].split("/"): d = d[int(p)] if isinstance(d, list) else d.get(p) if isinstance(d, dict) else None
+print(json.dumps(d, sort_keys=True))' "$1"; }
+
+expect_json() {  # expect_json RESOURCE NAME PATH EXPECTED_JSON
+  got=$(k get -n "$ns" "$1" "$2" -o json | jpath "$3")
+  if [ "$got" = "$4" ]; then echo "  ok  $1/$2 $3 = $got"; else fail "$1/$2 $3 = $got, want $4"; fi
+}
+
+scenario_examples() {
+  for f in "$repo"/examples/*.yaml; do
+    echo "--- kubectl apply -f examples/$(basename "$f")"
+    k apply -n "$ns" -f "$f" || fail "apply $f"
+  done
+  expect_json tfjob mnist-tf spec/tfReplicaSpecs/Worker/restartPolicy '"Never"'
+  expect_json tfjob mnist-tf spec/tfReplicaSpecs/PS/template/spec/containers/0/ports/0 \
+    '{"containerPort": 2222, "name": "tfjob-port"}'
+  expect_json tfjob mnist-tf spec/runPolicy/cleanPodPolicy '"None"'
+  expect_json tfjob mnist-tf spec/successPolicy '""'
+  expect_json tfjob mnist-tf spec/tfReplicaSpecs/Worker/template/spec/containers/0/resources/requests/cpu '"1"'
+  expect_json pytorchjob mnist-pytorch spec/pytorchReplicaSpecs/Worker/restartPolicy '"OnFailure"'
+  expect_json pytorchjob mnist-pytorch spec/nprocPerNode '"auto"'
+  expect_json pytorchjob mnist-pytorch spec/runPolicy/cleanPodPolicy '"Running"'
+  expect_json pytorchjob mnist-pytorch spec/pytorchReplicaSpecs/Master/template/spec/containers/0/ports/0/containerPort 23456
+  expect_json xgboostjob iris-xgboost spec/xgbReplicaSpecs/Worker/restartPolicy '"ExitCode"'
+  expect_json xgboostjob iris-xgboost spec/xgbReplicaSpecs/Master/template/spec/containers/0/ports/0/name '"xgboostjob-port"'
+  expect_json xdljob deepctr-xdl spec/runPolicy/backoffLimit 20
+  expect_json xdljob deepctr-xdl spec/runPolicy/cleanPodPolicy '"Running"'
+  expect_json xdljob deepctr-xdl spec/minFinishWorkRate 90
+  expect_json xdljob deepctr-xdl spec/xdlReplicaSpecs/Scheduler/replicas 1
+  # Re-applying the same files changes nothing: kubectl's merge patch replaces the container
+  # lists, the webhook defaults them again, and the stored object stays at generation 1.
+  for f in "$repo"/examples/*.yaml; do
+    k apply -n "$ns" -f "$f" >/dev/null || fail "re-apply $f"
+  done
+  expect_json tfjob mnist-tf metadata/generation 1
+  expect_json pytorchjob mnist-pytorch metadata/generation 1
+  expect_json xgboostjob iris-xgboost metadata/generation 1
+  expect_json xdljob deepctr-xdl metadata/generation 1
+  k get -n "$ns" tfjob,pytorchjob,xgbjob,xdljob
+}
+
+# A job built from a base TFJob by a python expression on `j` (the parsed object).
+job() {  # job KIND NAME PY_EXPR
+  python3 - "$@" <<'PY'
+import json, sys
+kind, name, expr = sys.argv[1], sys.argv[2], sys.argv[3]
+def t(c="tensorflow"): return {"spec": {"containers": [{"name": c, "image": "busybox:1.36"}]}}
+bases = {
+ "TFJob": ("kubeflow.org/v1", "tfReplicaSpecs", {"Worker": {"replicas": 2, "template": t()}}),
+ "PyTorchJob": ("kubeflow.org/v1", "pytorchReplicaSpecs", {"Master": {"replicas": 1, "template": t("pytorch")}, "Worker": {"replicas": 1, "template": t("pytorch")}}),
+ "XGBoostJob": ("kubeflow.org/v1", "xgbReplicaSpecs", {"Master": {"replicas": 1, "template": t("xgboost")}, "Worker": {"replicas": 1, "template": t("xgboost")}}),
+ "XDLJob": ("xdl.kubedl.io/v1alpha1", "xdlReplicaSpecs", {"Worker": {"replicas": 1, "template": t("xdl")}}),
+}
+api, key, replicas = bases[kind]
+j = {"apiVersion": api, "kind": kind, "metadata": {"name": name}, "spec": {key: replicas}}
+s, r = j["spec"], j["spec"][key]
+exec(expr)
+print(json.dumps(j))
+PY
+}
+
+refused() {  # refused DESCRIPTION EXPECTED_SUBSTRING KIND NAME PY_EXPR
+  local what=$1 want=$2
+  shift 2
+  echo "--- $what"
+  if out=$(job "$@" | k apply -n "$ns" -f - 2>&1); then
+    fail "$what: accepted: $out"
+  else
+    echo "$out"
+    case "$out" in *"$want"*) ;; *) fail "$what: message lacks: $want" ;; esac
+  fi
+}
+
+scenario_mistakes() {
+  refused "missing image" \
+    'TFJob.kubeflow.org "no-image" is invalid: spec.tfReplicaSpecs[Worker].template.spec.containers[0].image: Required value' \
+    TFJob no-image 'del r["Worker"]["template"]["spec"]["containers"][0]["image"]'
+  refused "name not a DNS-1035 label" 'metadata.name: Invalid value: "v1.job": a DNS-1035 label' \
+    TFJob v1.job 'pass'
+  refused "unknown replica type" \
+    'spec.tfReplicaSpecs[Launcher]: Unsupported value: "Launcher": supported values: "PS", "Master", "Chief", "Worker", "Evaluator"' \
+    TFJob bad-type 'r["Launcher"] = r["Worker"]'
+  refused "negative replicas" \
+    'spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1: must be greater than or equal to 0' \
+    TFJob negative 'r["Worker"]["replicas"] = -1'
+  refused "bad restartPolicy" 'spec.xgbReplicaSpecs[Worker].restartPolicy: Unsupported value: "Sometimes"' \
+    XGBoostJob bad-restart 'r["Worker"]["restartPolicy"] = "Sometimes"'
+  refused "bad cleanPodPolicy" 'spec.runPolicy.cleanPodPolicy: Unsupported value: "Some"' \
+    PyTorchJob bad-clean 's["runPolicy"] = {"cleanPodPolicy": "Some"}'
+  refused "TF Chief and Master" 'spec.tfReplicaSpecs: Forbidden: at most one of Chief and Master may be specified' \
+    TFJob chief-master 'r["Chief"] = dict(r["Worker"], replicas=1); r["Master"] = dict(r["Worker"], replicas=1)'
+  refused "XGBoost without Master" 'spec.xgbReplicaSpecs[Master]: Required value: a Master replica is required' \
+    XGBoostJob no-master 'del r["Master"]'
+  refused "PyTorch with two Masters" 'spec.pytorchReplicaSpecs[Master].replicas: Invalid value: 2: must be 1' \
+    PyTorchJob two-masters 'r["Master"]["replicas"] = 2'
+  refused "XDL minFinishWorkRate over 100" 'spec.minFinishWorkRate: Invalid value: 150: must be between 1 and 100, inclusive' \
+    XDLJob rate 's["minFinishWorkRate"] = 150'
+  refused "no container with the framework name" \
+    'spec.pytorchReplicaSpecs[Worker].template.spec.containers: Required value: one container must be named "pytorch"' \
+    PyTorchJob unnamed 'r["Worker"]["template"]["spec"]["containers"][0]["name"] = "main"'
+  refused "malformed code-sync annotation" \
+    'metadata.annotations[kubedl.io/git-sync-config].source: Required value' \
+    TFJob code-sync 'j["metadata"]["annotations"] = {"kubedl.io/git-sync-config": "{\"branch\": \"main\"}"}'
+  refused "replicas of the wrong type" \
+    'spec.tfReplicaSpecs[Worker].replicas: Invalid value: "two": must be of type integer' \
+    TFJob typed 'r["Worker"]["replicas"] = "two"'
+  refused "several mistakes at once, all listed" \
+    '[spec.tfReplicaSpecs[Worker].replicas: Invalid value: -3: must be greater than or equal to 0, spec.tfReplicaSpecs[Worker].template.spec.containers[0].image: Required value]' \
+    TFJob many 'r["Worker"]["replicas"] = -3; del r["Worker"]["template"]["spec"]["containers"][0]["image"]'
+  echo "--- UPDATE that changes the queue"
+  job TFJob queued 's["runPolicy"] = {"schedulingPolicy": {"queue": "team-a"}}' | k apply -n "$ns" -f - ||
+    fail "create queued"
+  refused "queue changed on update" \
+    'spec.runPolicy.schedulingPolicy.queue: Invalid value: "team-b": field is immutable' \
+    TFJob queued 's["runPolicy"] = {"schedulingPolicy": {"queue": "team-b"}}'
+  echo "--- DELETE is allowed"
+  k delete -n "$ns" tfjob queued || fail "delete"
+}
+
+scenario_legacy() {
+  echo "--- kubectl apply of a TFJob with flat run-policy keys"
+  out=$(job TFJob legacy 's.update({"cleanPodPolicy": "All", "backoffLimit": 4, "activeDeadlineSeconds": 600})' |
+        k apply -n "$ns" -f - 2>&1) || fail "apply legacy: $out"
+  echo "$out"
+  for key in cleanPodPolicy backoffLimit activeDeadlineSeconds; do
+    case "$out" in *"Warning: spec.$key is deprecated: moved to spec.runPolicy.$key"*) ;;
+      *) fail "no warning for $key" ;; esac
+  done
+  expect_json tfjob legacy spec/runPolicy/cleanPodPolicy '"All"'
+  expect_json tfjob legacy spec/runPolicy/backoffLimit 4
+  expect_json tfjob legacy spec/runPolicy/activeDeadlineSeconds 600
+  expect_json tfjob legacy spec/cleanPodPolicy null
+  expect_json tfjob legacy spec/backoffLimit null
+}
+
+serial() {
+  openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$work/ca.crt" \
+    </dev/null 2>/dev/null | openssl x509 -noout -serial
+}
+
+scenario_rotation() {
+  before=$(serial)
+  echo "served before rotation: $before"
+  bash "$repo/tools/certs/gen.sh" server "$work/next" server "$work/ca" 127.0.0.1,localhost
+  mv "$work/next/server.key" "$work/server.key"
+  mv "$work/next/server.crt" "$work/server.crt"
+  want=$(openssl x509 -noout -serial -in "$work/server.crt")
+  after=$before
+  for _ in $(seq 50); do
+    after=$(serial)
+    [ "$after" = "$want" ] && break
+    sleep 0.2
+  done
+  echo "served after rotation:  $after (file: $want)"
+  [ "$after" = "$want" ] || fail "rotated certificate not served"
+  kill -0 "$pid" || fail "webhook restarted or died"
+  # The API server reaches the webhook with the new certificate.
+  job TFJob after-rotation 'pass' | k apply -n "$ns" -f - || fail "apply after rotation"
+  expect_json tfjob after-rotation spec/tfReplicaSpecs/Worker/restartPolicy '"Never"'
+  refused "still validating after rotation" 'spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1' \
+    TFJob rotated-bad 'r["Worker"]["replicas"] = -1'
+}
+
+"scenario_$scenario"
+kill -0 "$pid" || fail "webhook died"
+if [ "$failures" -gt 0 ]; then
+  echo "--- webhook log"; tail -20 "$work/webhook.log"
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "PASS $scenario"
