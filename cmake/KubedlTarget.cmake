@@ -10,17 +10,30 @@ if(KUBEDL_SANITIZE)
   target_link_options(kubedl_flags INTERFACE -fsanitize=address,undefined)
 endif()
 
-# kubedl_test(NAME name SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s])
+# kubedl_test(NAME name SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s] [RUN_SERIAL])
 # One gtest binary; each TEST() becomes its own ctest entry so the summary counts behaviours.
 include(GoogleTest)
 function(kubedl_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "RUN_SERIAL" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main kubedl_flags)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
+  set(serial FALSE)
+  if(T_RUN_SERIAL)
+    set(serial TRUE)
+  endif()
   gtest_discover_tests(${T_NAME}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+    TEST_LIST ${T_NAME}_TESTS
+    PROPERTIES TIMEOUT ${T_TIMEOUT} RUN_SERIAL ${serial})
+  # Labels are set by a script ctest includes after discovery: gtest_discover_tests flattens a
+  # list-valued property, so several labels would arrive as one plus a stray argument.
+  set(label_script "${CMAKE_CURRENT_BINARY_DIR}/${T_NAME}_labels.cmake")
+  file(WRITE "${label_script}"
+    "foreach(t IN LISTS ${T_NAME}_TESTS)\n"
+    "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${T_LABELS}\")\n"
+    "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${label_script}")
 endfunction()
