@@ -5,7 +5,7 @@ SAN_BUILD_DIR ?= build-san
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build controlplane cluster-up cluster-down test test-unit test-san demo clean
+.PHONY: deps build controlplane cluster-up cluster-down test test-unit test-san demo demo-down clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -37,8 +37,14 @@ test-san: deps
 	@cmake --build $(SAN_BUILD_DIR) -j $(JOBS)
 	@cd $(SAN_BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
 
+# Builds, starts the control plane and the four services, runs the examples to completion.
 demo: build controlplane
 	@bash tools/demo.sh $(BUILD_DIR)
+
+# Stops what `make demo` left running.
+demo-down:
+	@bash tools/demo/stop-services.sh .local/demo
+	@bash tools/controlplane/down.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)

@@ -97,6 +97,13 @@ build_helm() {
 }
 
 start=$(date +%s)
+# A cold build is quiet for minutes at a time: say every 30 s that it is still going.
+if ! have_all "$cache/bin/kubernetes-$K8S_VERSION" kube-apiserver kube-controller-manager \
+      kube-scheduler kubectl; then
+  ( while sleep 30; do log "still building ($(( $(date +%s) - start ))s so far)"; done ) &
+  ticker=$!
+  trap 'kill $ticker 2>/dev/null' EXIT
+fi
 build_etcd
 build_kwok
 build_helm
