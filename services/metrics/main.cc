@@ -17,7 +17,7 @@
 #include "prometheus/registry.h"
 #include "kubedl/common/status_macros.h"
 #include "services/metrics/clock.h"
-#include "services/metrics/grpc_server_metrics.h"
+#include "kubedl/common/grpc_server_metrics.h"
 #include "services/metrics/job_metrics_aggregator.h"
 #include "services/metrics/metrics_sink_service.h"
 
@@ -75,7 +75,7 @@ int Main() {
   auto registry = std::make_shared<prometheus::Registry>();
   SystemClock clock;
   JobMetricsAggregator aggregator(*registry, clock, *options);
-  GrpcServerMetrics grpc_metrics(*registry);
+  common::GrpcServerMetrics grpc_metrics(*registry);
   MetricsSinkService service(aggregator);
 
   grpc::EnableDefaultHealthCheckService(true);

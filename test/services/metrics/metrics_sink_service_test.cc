@@ -10,7 +10,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "kubedl/metrics/job_events.h"
-#include "services/metrics/grpc_server_metrics.h"
+#include "kubedl/common/grpc_server_metrics.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "test/services/metrics/fake_clock.h"
@@ -48,7 +48,7 @@ class MetricsSinkServiceTest : public ::testing::Test {
   prometheus::Registry registry_;
   testing::FakeClock clock_{kT0};
   JobMetricsAggregator aggregator_{registry_, clock_, {}};
-  GrpcServerMetrics grpc_metrics_{registry_};
+  common::GrpcServerMetrics grpc_metrics_{registry_};
   MetricsSinkService service_{aggregator_};
   testing::RegistryReader reader_{registry_};
   int port_ = 0;

@@ -8,7 +8,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
-namespace kubedl::metrics {
+namespace kubedl::common {
 
 // Request metrics of a gRPC server, by method, gathered by an interceptor so that every service
 // on the server (the health service too) is measured the same way:
@@ -33,4 +33,4 @@ class GrpcServerMetrics final : public grpc::experimental::ServerInterceptorFact
   prometheus::Family<prometheus::Counter>& received_;
 };
 
-}  // namespace kubedl::metrics
+}  // namespace kubedl::common

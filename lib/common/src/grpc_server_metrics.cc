@@ -1,11 +1,11 @@
-#include "services/metrics/grpc_server_metrics.h"
+#include "kubedl/common/grpc_server_metrics.h"
 
 #include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace kubedl::metrics {
+namespace kubedl::common {
 namespace {
 
 // gRPC's status code names, as grpc_server_handled_total's `code` label.
@@ -119,4 +119,4 @@ GrpcServerMetrics::Factory() {
   return std::make_unique<ForwardingFactory>(*this);
 }
 
-}  // namespace kubedl::metrics
+}  // namespace kubedl::common
