@@ -46,35 +46,8 @@ k wait --for=condition=Established --timeout=60s \
   crd/tfjobs.kubeflow.org crd/pytorchjobs.kubeflow.org crd/xgboostjobs.kubeflow.org \
   crd/xdljobs.xdl.kubedl.io >/dev/null
 k create namespace "$ns" >/dev/null
-k label namespace "$ns" "kubedl.io/webhook-test=$id" >/dev/null
-ca_bundle=$(base64 -w0 <"$work/ca.crt")
-register() {  # register KIND(Mutating|Validating) PREFIX(mutate|validate)
-  {
-    echo "apiVersion: admissionregistration.k8s.io/v1"
-    echo "kind: ${1}WebhookConfiguration"
-    echo "metadata: {name: $id}"
-    echo "webhooks:"
-    for kv in kubeflow.org:v1:tfjob:tfjobs kubeflow.org:v1:pytorchjob:pytorchjobs \
-              kubeflow.org:v1:xgboostjob:xgboostjobs xdl.kubedl.io:v1alpha1:xdljob:xdljobs; do
-      IFS=: read -r group version kind plural <<<"$kv"
-      cat <<YAML
-- name: $2.$kind.$id.kubedl.io
-  admissionReviewVersions: [v1]
-  sideEffects: None
-  failurePolicy: Fail
-  timeoutSeconds: 5
-  namespaceSelector: {matchLabels: {kubedl.io/webhook-test: $id}}
-  clientConfig:
-    url: https://127.0.0.1:$port/$2-${group//./-}-$version-$kind
-    caBundle: $ca_bundle
-  rules:
-  - {apiGroups: ["$group"], apiVersions: ["$version"], resources: ["$plural"], operations: [CREATE, UPDATE], scope: Namespaced}
-YAML
-    done
-  } | k apply -f - >/dev/null
-}
-register Mutating mutate
-register Validating validate
+k label namespace "$ns" "kubedl.io/webhook=$id" >/dev/null
+bash "$repo/tools/register-webhooks.sh" "$id" "https://127.0.0.1:$port" "$work/ca.crt"
 
 # The API server picks registrations up asynchronously: wait until a bad job is refused.
 probe='{"apiVersion":"kubeflow.org/v1","kind":"TFJob","metadata":{"name":"probe"},"spec":{"tfReplicaSpecs":{}}}'
