@@ -1,0 +1,44 @@
+#pragma once
+
+// Creates, reads and deletes the PodGroup of a job for one backend, through the API server.
+// What the gRPC service does for EnsureGang, GetGang and DeleteGang, without gRPC.
+
+#include "absl/status/status.h"
+#include "gang_backend.h"
+#include "kubedl/kube/rest_client.h"
+#include "kubedl/v1/gang_scheduler.pb.h"
+#include "priority_classes.h"
+
+namespace kubedl::gang {
+
+class PodGroupControl {
+ public:
+  // `backend` and `client` must outlive this object.
+  PodGroupControl(const GangBackend& backend, kube::Client& client);
+
+  // Creates the PodGroup or brings its spec up to date. A PodGroup left by an earlier job of the
+  // same name (another owner UID) is replaced. Errors: InvalidArgument (bad request),
+  // FailedPrecondition (the backend's CRD is not served), Unavailable/Aborted (retry).
+  absl::Status Ensure(const v1::EnsureGangRequest& request, v1::Gang& gang);
+  // The PodGroup's admission; phase NOT_FOUND when there is none.
+  absl::Status Get(const v1::GetGangRequest& request, v1::Gang& gang);
+  // Deletes the PodGroup; one that is not there counts as deleted.
+  absl::Status Delete(const v1::DeleteGangRequest& request);
+
+ private:
+  absl::StatusOr<kube::Object> Create(const v1::EnsureGangRequest& request,
+                                      const nlohmann::json& spec);
+  // After a NotFound from the API server: FailedPrecondition when the PodGroup resource itself
+  // is not served (CRD missing), else `not_found` unchanged.
+  absl::Status ExplainNotFound(const absl::Status& not_found);
+  v1::Gang GangFrom(const kube::Object& pod_group) const;
+
+  const GangBackend& backend_;
+  kube::Client& client_;
+  PriorityClasses priority_classes_;
+};
+
+// Checks the fields every request needs; InvalidArgument naming the empty ones.
+absl::Status ValidateJobRef(const v1::JobRef& job, bool need_owner_fields);
+
+}  // namespace kubedl::gang
