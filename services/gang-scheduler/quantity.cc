@@ -85,9 +85,10 @@ std::string Int128ToString(absl::int128 value) {
 absl::StatusOr<Quantity> Quantity::Parse(absl::string_view text) {
   const absl::string_view original = text;
   auto invalid = [&] {
-    return absl::InvalidArgumentError(absl::StrCat("quantity \"", original,
-                                                   "\" must match the regular expression "
-                                                   "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("quantity \"", original,
+                     "\" must match the regular expression "
+                     "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
   };
   bool negative = false;
   if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
@@ -95,7 +96,8 @@ absl::StatusOr<Quantity> Quantity::Parse(absl::string_view text) {
     text.remove_prefix(1);
   }
   size_t end = 0;
-  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
+  while (end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
     ++end;
   }
   absl::string_view number = text.substr(0, end);

@@ -23,6 +23,7 @@ class Quantity {
   Quantity& operator+=(const Quantity& other) { nanos_ += other.nanos_; return *this; }
   Quantity operator*(long long factor) const { return Quantity(nanos_ * factor); }
   bool operator==(const Quantity& other) const { return nanos_ == other.nanos_; }
+  bool operator<(const Quantity& other) const { return nanos_ < other.nanos_; }
   bool IsZero() const { return nanos_ == 0; }
 
   // A valid quantity string the API server accepts: whole units as a plain integer, otherwise

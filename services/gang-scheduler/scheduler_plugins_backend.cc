@@ -5,7 +5,8 @@
 namespace kubedl::gang {
 
 std::span<const absl::string_view> SchedulerPluginsBackend::SpecKeys() const {
-  static constexpr std::array<absl::string_view, 3> kKeys = {"minMember", "minResources", "scheduleTimeoutSeconds"};
+  static constexpr std::array<absl::string_view, 3> kKeys = {"minMember", "minResources",
+                                                             "scheduleTimeoutSeconds"};
   return kKeys;
 }
 
