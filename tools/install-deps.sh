@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl python3
-  python3-yaml
+  python3-yaml python3-grpcio python3-protobuf
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libssl-dev prometheus-cpp-dev libabsl-dev libgoogle-glog-dev libgflags-dev
   nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
