@@ -36,8 +36,10 @@ case $backend in
     esac
     ;;
   python)
-    python3 "$repo/examples/gang-backend-python/gang_backend.py" --port="$grpc_port" \
-      --kubeconfig="$KUBECONFIG" >"$log" 2>&1 &
+    python=python3
+    python3 -c 'import grpc' 2>/dev/null || python=/usr/bin/python3  # Debian's, with python3-grpcio
+    "$python" "$repo/examples/gang-backend-python/gang_backend.py" --port="$grpc_port" \
+      --scheduler-name=example-gang-scheduler >"$log" 2>&1 &
     pid=$!
     ready() { (exec 3<>"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null; }
     ;;
