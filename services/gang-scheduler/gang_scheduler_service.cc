@@ -41,8 +41,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 GangSchedulerService::GangSchedulerService(const GangBackend& backend, kube::Client& client,
-                                           int workers)
-    : backend_(backend), pod_groups_(backend, client), pool_(workers) {}
+                                           int workers, const kube::Informer* cache)
+    : backend_(backend), pod_groups_(backend, client, cache), pool_(workers) {}
 
 grpc::ServerUnaryReactor* GangSchedulerService::EnsureGang(grpc::CallbackServerContext* context,
                                                            const v1::EnsureGangRequest* request,

@@ -18,8 +18,10 @@ namespace kubedl::gang {
 
 class GangSchedulerService final : public v1::GangScheduler::CallbackService {
  public:
-  // `backend` and `client` must outlive the service. `workers` threads make API calls.
-  GangSchedulerService(const GangBackend& backend, kube::Client& client, int workers);
+  // `backend`, `client` and `cache` must outlive the service. `workers` threads make API
+  // calls. `cache`: see PodGroupControl.
+  GangSchedulerService(const GangBackend& backend, kube::Client& client, int workers,
+                       const kube::Informer* cache = nullptr);
 
   grpc::ServerUnaryReactor* EnsureGang(grpc::CallbackServerContext* context,
                                        const v1::EnsureGangRequest* request,

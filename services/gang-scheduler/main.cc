@@ -26,6 +26,8 @@
 #include "kubedl/common/http_server.h"
 #include "kubedl/common/metrics_handler.h"
 #include "kubedl/kube/config.h"
+#include "kubedl/kube/informer.h"
+#include "kubedl/kube/object.h"
 #include "kubedl/kube/rest_client.h"
 #include "prometheus/registry.h"
 
@@ -44,6 +46,9 @@ DEFINE_string(tls_cert_file, "",
               "and picks up renewed files within a minute.");
 DEFINE_string(tls_key_file, "", "PEM private key of --tls-cert-file.");
 DEFINE_int32(workers, 16, "Threads making API server calls for EnsureGang/GetGang/DeleteGang.");
+DEFINE_bool(cache_pod_groups, true,
+            "Watch the PodGroups this service made and answer unchanged EnsureGang and GetGang "
+            "calls from that cache (needs list and watch on the backend's podgroups).");
 DEFINE_int32(shutdown_grace_seconds, 10, "Time calls in flight get to finish on SIGTERM.");
 
 namespace kubedl::gang {
@@ -121,7 +126,18 @@ int Main() {
   auto registry = std::make_shared<prometheus::Registry>();
   auto ready = std::make_shared<std::atomic<bool>>(false);
   common::GrpcServerMetrics grpc_metrics(*registry);
-  GangSchedulerService service(**backend, **client, FLAGS_workers);
+  // The informer fills its cache in the background; until it has synced (or when the CRD is
+  // not installed yet) every call reads the API server.
+  std::unique_ptr<kube::Informer> pod_groups;
+  if (FLAGS_cache_pod_groups) {
+    kube::InformerOptions options;
+    options.resource = (*backend)->PodGroupResource();
+    options.label_selector = kGangJobLabel;
+    options.transform = [](kube::Object& object) { kube::DropManagedFields(object); };
+    pod_groups = kube::NewInformer(**client, std::move(options));
+    pod_groups->Start();
+  }
+  GangSchedulerService service(**backend, **client, FLAGS_workers, pod_groups.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -168,6 +184,7 @@ int Main() {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(FLAGS_shutdown_grace_seconds));
   if (health) health->Shutdown(absl::Seconds(1));
+  if (pod_groups) pod_groups->Stop();
   return 0;
 }
 

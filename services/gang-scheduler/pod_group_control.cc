@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/object.h"
@@ -16,11 +17,13 @@ using nlohmann::json;
 // read before the caller is told to retry later.
 constexpr int kAttempts = 4;
 
+// How many UIDs of PodGroups deleted by us are remembered to hide them in the cache, and how
+// many PodGroups written by us are remembered until the cache has them.
+constexpr size_t kDeletedUidsKept = 10000;
+constexpr size_t kRecentWritesKept = 10000;
+
 // How long a PriorityClass value is trusted.
 constexpr absl::Duration kPriorityClassTtl = absl::Seconds(30);
-
-// The label that finds every PodGroup KubeDL made for a job.
-constexpr char kGangJobLabel[] = "kubedl.io/gang-job-name";
 
 }  // namespace
 
@@ -37,8 +40,52 @@ absl::Status ValidateJobRef(const v1::JobRef& job, bool need_owner_fields) {
   return absl::InvalidArgumentError(absl::StrCat("required fields are empty:", missing));
 }
 
-PodGroupControl::PodGroupControl(const GangBackend& backend, kube::Client& client)
-    : backend_(backend), client_(client), priority_classes_(client, kPriorityClassTtl) {}
+PodGroupControl::PodGroupControl(const GangBackend& backend, kube::Client& client,
+                                 const kube::Informer* cache)
+    : backend_(backend),
+      client_(client),
+      cache_(cache),
+      priority_classes_(client, kPriorityClassTtl) {}
+
+// Whether resourceVersion `a` is older than `b`. They are etcd revisions on every API server we
+// know; anything else counts as not older, so the cache wins.
+static bool OlderVersion(const std::string& a, const std::string& b) {
+  int64_t x = 0, y = 0;
+  return absl::SimpleAtoi(a, &x) && absl::SimpleAtoi(b, &y) && x < y;
+}
+
+std::optional<std::optional<kube::Object>> PodGroupControl::Cached(const v1::JobRef& job) const {
+  if (cache_ == nullptr || !cache_->HasSynced()) return std::nullopt;
+  std::optional<kube::Object> pod_group = cache_->Get(job.namespace_(), job.name());
+  absl::MutexLock lock(&mu_);
+  // Deleted by us, the watch has not said so yet.
+  if (pod_group.has_value() && deleted_uids_.contains(kube::Uid(*pod_group))) {
+    return std::optional<kube::Object>();
+  }
+  // Written by us, the watch has not brought it yet: callers read their own writes.
+  auto written = written_.find(kube::ObjectKey(job.namespace_(), job.name()));
+  if (written != written_.end() &&
+      (!pod_group.has_value() || kube::Uid(*pod_group) != kube::Uid(written->second) ||
+       OlderVersion(kube::ResourceVersion(*pod_group), kube::ResourceVersion(written->second)))) {
+    if (!deleted_uids_.contains(kube::Uid(written->second))) return written->second;
+  }
+  return pod_group;
+}
+
+void PodGroupControl::RememberWritten(const kube::Object& pod_group) {
+  if (cache_ == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  if (written_.size() >= kRecentWritesKept) written_.clear();
+  written_[kube::ObjectKey(pod_group)] = pod_group;
+}
+
+void PodGroupControl::RememberDeleted(const std::string& uid) {
+  if (cache_ == nullptr || uid.empty()) return;
+  absl::MutexLock lock(&mu_);
+  // The watch catches up within seconds; the set only has to outlive that (so does written_).
+  if (deleted_uids_.size() >= kDeletedUidsKept) deleted_uids_.clear();
+  deleted_uids_.insert(uid);
+}
 
 v1::Gang PodGroupControl::GangFrom(const kube::Object& pod_group) const {
   v1::Gang gang;
@@ -119,15 +166,30 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
   const json desired_spec = backend_.DesiredSpec(request, *min_resources);
 
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    absl::StatusOr<kube::Object> existing = client_.Get(ref, job.namespace_(), job.name());
+    // The first attempt trusts the cache (a miss goes straight to Create); a retry, after the
+    // cache proved stale, reads the API server.
+    absl::StatusOr<kube::Object> existing = kube::MakeApiError(404, "NotFound", "not in the cache");
+    std::optional<std::optional<kube::Object>> cached;
+    if (attempt == 0) cached = Cached(job);
+    if (cached.has_value()) {
+      if (cached->has_value()) existing = **cached;
+    } else {
+      existing = client_.Get(ref, job.namespace_(), job.name());
+    }
     if (kube::IsNotFound(existing.status())) {
       absl::StatusOr<kube::Object> created = Create(request, desired_spec);
       if (created.ok()) {
+        RememberWritten(*created);
         gang = GangFrom(*created);
         return absl::OkStatus();
       }
       if (kube::IsAlreadyExists(created.status())) continue;  // raced with another caller
-      if (kube::IsNotFound(created.status())) return ExplainNotFound(created.status());
+      if (kube::IsNotFound(created.status())) {
+        if (absl::Status why = ExplainNotFound(created.status()); !kube::IsNotFound(why)) {
+          return why;
+        }
+        continue;  // e.g. the namespace is being made; a retry reads the API server again
+      }
       return created.status();
     }
     if (!existing.ok()) return existing.status();
@@ -142,17 +204,27 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
       if (!deleted.ok() && !kube::IsNotFound(deleted) && !kube::IsConflict(deleted)) {
         return deleted;
       }
+      RememberDeleted(kube::Uid(*existing));
       continue;
     }
 
     kube::Object updated = *existing;
     if (!updated.contains("spec") || !updated["spec"].is_object()) updated["spec"] = json::object();
-    if (!backend_.MergeSpec(desired_spec, updated["spec"])) {
+    bool changed = backend_.MergeSpec(desired_spec, updated["spec"]);
+    // A PodGroup someone else made for the job joins the ones this service caches.
+    json& labels = updated["metadata"]["labels"];
+    if (!labels.is_object()) labels = json::object();
+    if (labels.value(kGangJobLabel, "") != job.name()) {
+      labels[kGangJobLabel] = job.name();
+      changed = true;
+    }
+    if (!changed) {
       gang = GangFrom(*existing);
       return absl::OkStatus();
     }
     absl::StatusOr<kube::Object> written = client_.Update(ref, job.namespace_(), updated);
     if (written.ok()) {
+      RememberWritten(*written);
       gang = GangFrom(*written);
       return absl::OkStatus();
     }
@@ -168,8 +240,14 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
 absl::Status PodGroupControl::Get(const v1::GetGangRequest& request, v1::Gang& gang) {
   const v1::JobRef& job = request.job();
   if (absl::Status valid = ValidateJobRef(job, false); !valid.ok()) return valid;
-  absl::StatusOr<kube::Object> pod_group =
-      client_.Get(backend_.PodGroupResource(), job.namespace_(), job.name());
+  // A cache miss asks the API server: the gang may have been made a moment ago.
+  absl::StatusOr<kube::Object> pod_group = kube::MakeApiError(404, "NotFound", "not in the cache");
+  std::optional<std::optional<kube::Object>> cached = Cached(job);
+  if (cached.has_value() && cached->has_value()) {
+    pod_group = **cached;
+  } else {
+    pod_group = client_.Get(backend_.PodGroupResource(), job.namespace_(), job.name());
+  }
   if (kube::IsNotFound(pod_group.status())) {
     if (absl::Status why = ExplainNotFound(pod_group.status()); !kube::IsNotFound(why)) {
       return why;
@@ -210,6 +288,7 @@ absl::Status PodGroupControl::Delete(const v1::DeleteGangRequest& request) {
   }
   absl::Status deleted =
       client_.Delete(backend_.PodGroupResource(), job.namespace_(), job.name(), options);
+  if (deleted.ok()) RememberDeleted(options.precondition_uid);
   if (kube::IsNotFound(deleted) || kube::IsConflict(deleted)) return absl::OkStatus();
   return deleted;
 }

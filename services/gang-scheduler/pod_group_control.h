@@ -3,8 +3,16 @@
 // Creates, reads and deletes the PodGroup of a job for one backend, through the API server.
 // What the gRPC service does for EnsureGang, GetGang and DeleteGang, without gRPC.
 
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "gang_backend.h"
+#include "kubedl/kube/informer.h"
 #include "kubedl/kube/rest_client.h"
 #include "kubedl/v1/gang_scheduler.pb.h"
 #include "priority_classes.h"
@@ -13,8 +21,11 @@ namespace kubedl::gang {
 
 class PodGroupControl {
  public:
-  // `backend` and `client` must outlive this object.
-  PodGroupControl(const GangBackend& backend, kube::Client& client);
+  // `backend`, `client` and `cache` must outlive this object. `cache`, when given, holds the
+  // PodGroups this service made (label kGangJobLabel), kept current by an informer: once it has
+  // synced, EnsureGang of an unchanged gang and GetGang cost no API call.
+  PodGroupControl(const GangBackend& backend, kube::Client& client,
+                  const kube::Informer* cache = nullptr);
 
   // Creates the PodGroup or brings its spec up to date. A PodGroup left by an earlier job of the
   // same name (another owner UID) is replaced. Errors: InvalidArgument (bad request),
@@ -33,10 +44,23 @@ class PodGroupControl {
   absl::Status ExplainNotFound(const absl::Status& not_found);
   v1::Gang GangFrom(const kube::Object& pod_group) const;
 
+  // The cached PodGroup when the cache has synced: nullopt inside when it has none; nullopt
+  // outside when there is no synced cache to ask.
+  std::optional<std::optional<kube::Object>> Cached(const v1::JobRef& job) const;
+  void RememberDeleted(const std::string& uid);
+  void RememberWritten(const kube::Object& pod_group);
+
   const GangBackend& backend_;
   kube::Client& client_;
+  const kube::Informer* cache_;
   PriorityClasses priority_classes_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> deleted_uids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, kube::Object> written_ ABSL_GUARDED_BY(mu_);
 };
+
+// The label on every PodGroup this service makes: the job's name.
+inline constexpr char kGangJobLabel[] = "kubedl.io/gang-job-name";
 
 // Checks the fields every request needs; InvalidArgument naming the empty ones.
 absl::Status ValidateJobRef(const v1::JobRef& job, bool need_owner_fields);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the gang conformance suite against one backend started as a real process on loopback.
-#   run_conformance.sh BACKEND SUITE_BINARY [GANG_SCHEDULER_BINARY]
+#   run_conformance.sh BACKEND SUITE_BINARY [GANG_SCHEDULER_BINARY [EXTRA_FLAGS...]]
 # BACKEND: volcano | scheduler-plugins | kube-batch (kubedl-gang-scheduler against the local API
 # server, PodGroup CRDs from test/integration/gang/crds applied first) or python (the example
 # external backend in examples/gang-backend-python). Needs KUBECONFIG (tools/run-tests.sh).
 set -euo pipefail
 backend=$1 suite=$2 gang_scheduler=${3:-}
+extra_flags=("${@:4}")
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 : "${KUBECONFIG:?run through tools/run-tests.sh or export KUBECONFIG}"
 kubectl=${KUBECTL:-kubectl}
@@ -26,7 +27,7 @@ case $backend in
     "$kubectl" apply -f "$repo/test/integration/gang/crds/" >/dev/null
     "$kubectl" wait --for=condition=Established --timeout=60s -f "$repo/test/integration/gang/crds/" >/dev/null
     "$gang_scheduler" --backend="$backend" --listen-address=127.0.0.1 --grpc-port="$grpc_port" \
-      --health-port="$health_port" --kubeconfig="$KUBECONFIG" >"$log" 2>&1 &
+      --health-port="$health_port" --kubeconfig="$KUBECONFIG" "${extra_flags[@]}" >"$log" 2>&1 &
     pid=$!
     ready() { curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/null; }
     case $backend in

@@ -1,0 +1,167 @@
+// Load driver for a gang scheduler backend: `callers` threads, each taking the next job and
+// calling EnsureGang once and BindPod once per pod of that job, what the reconciler does for a
+// new job. Then the same jobs again (EnsureGang on gangs that exist: the reconciler's steady
+// state). Prints throughput and latency percentiles per call type.
+//
+//   gang_driver ADDRESS NAMESPACE JOBS CALLERS PODS_PER_JOB
+//
+// Every job is owned by a ConfigMap made beforehand (not timed), so the garbage collector
+// leaves the PodGroups alone during the run.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "kubedl/kube/config.h"
+#include "kubedl/kube/object.h"
+#include "kubedl/kube/rest_client.h"
+#include "kubedl/v1/gang_scheduler.grpc.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Samples {
+  std::vector<double> ms;
+  int errors = 0;
+};
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+void Report(const char* name, const std::vector<Samples>& per_thread, double seconds) {
+  std::vector<double> all;
+  int errors = 0;
+  for (const Samples& s : per_thread) {
+    all.insert(all.end(), s.ms.begin(), s.ms.end());
+    errors += s.errors;
+  }
+  std::printf("%-22s calls=%zu errors=%d rate=%.0f/s p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms\n",
+              name, all.size(), errors, static_cast<double>(all.size()) / seconds,
+              Percentile(all, 0.50), Percentile(all, 0.90), Percentile(all, 0.99),
+              Percentile(all, 1.0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: %s ADDRESS NAMESPACE JOBS CALLERS PODS_PER_JOB\n", argv[0]);
+    return 2;
+  }
+  const std::string address = argv[1], ns = argv[2];
+  const int jobs = std::atoi(argv[3]), callers = std::atoi(argv[4]), pods = std::atoi(argv[5]);
+
+  auto config = kubedl::kube::LoadKubeconfigFromEnv();
+  if (!config.ok()) {
+    std::fprintf(stderr, "kubeconfig: %s\n", config.status().ToString().c_str());
+    return 1;
+  }
+  auto client = kubedl::kube::NewClient(*config);
+  if (!client.ok()) return 1;
+  std::vector<kubedl::v1::JobRef> refs(jobs);
+  {
+    std::atomic<int> next{0};
+    std::vector<std::thread> makers;
+    for (int t = 0; t < 16; ++t) {
+      makers.emplace_back([&] {
+        for (int i = next++; i < jobs; i = next++) {
+          const std::string name = absl::StrCat("bench-", i);
+          kubedl::kube::Object owner = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                                        {"metadata", {{"name", name}}}};
+          auto created = (*client)->Create(kubedl::kube::resources::ConfigMaps(), ns, owner);
+          if (!created.ok()) {
+            std::fprintf(stderr, "owner %s: %s\n", name.c_str(), created.status().ToString().c_str());
+            std::exit(1);
+          }
+          refs[i].set_api_version("v1");
+          refs[i].set_kind("ConfigMap");
+          refs[i].set_namespace_(ns);
+          refs[i].set_name(name);
+          refs[i].set_uid(kubedl::kube::Uid(*created));
+        }
+      });
+    }
+    for (auto& t : makers) t.join();
+  }
+
+  // One channel per 8 callers: like several reconcilers, and not one HTTP/2 connection's limit.
+  std::vector<std::unique_ptr<kubedl::v1::GangScheduler::Stub>> stubs;
+  for (int i = 0; i < (callers + 7) / 8; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("kubedl.bench.channel", i);  // distinct arguments: distinct connections
+    stubs.push_back(kubedl::v1::GangScheduler::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+  }
+
+  auto run = [&](bool bind, const char* ensure_name) {
+    std::vector<Samples> ensure(callers), binds(callers);
+    std::atomic<int> next{0};
+    const Clock::time_point start = Clock::now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < callers; ++t) {
+      threads.emplace_back([&, t] {
+        kubedl::v1::GangScheduler::Stub& stub = *stubs[t / 8];
+        for (int i = next++; i < jobs; i = next++) {
+          kubedl::v1::EnsureGangRequest request;
+          *request.mutable_job() = refs[i];
+          request.set_min_member(pods);
+          kubedl::v1::ReplicaResources* worker = request.add_replicas();
+          worker->set_replica_type("Worker");
+          worker->set_replicas(pods);
+          (*worker->mutable_requests())["cpu"] = "2";
+          (*worker->mutable_requests())["memory"] = "4Gi";
+          (*worker->mutable_requests())["nvidia.com/gpu"] = "1";
+          kubedl::v1::EnsureGangResponse response;
+          grpc::ClientContext context;
+          context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+          Clock::time_point before = Clock::now();
+          grpc::Status status = stub.EnsureGang(&context, request, &response);
+          ensure[t].ms.push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+          if (!status.ok()) {
+            if (++ensure[t].errors == 1) {
+              std::fprintf(stderr, "EnsureGang: %s\n", status.error_message().c_str());
+            }
+          }
+          for (int p = 0; bind && p < pods; ++p) {
+            kubedl::v1::BindPodRequest bind_request;
+            *bind_request.mutable_job() = refs[i];
+            bind_request.set_replica_type("Worker");
+            bind_request.set_index(p);
+            kubedl::v1::BindPodResponse binding;
+            grpc::ClientContext bind_context;
+            bind_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+            before = Clock::now();
+            grpc::Status bound = stub.BindPod(&bind_context, bind_request, &binding);
+            binds[t].ms.push_back(
+                std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+            if (!bound.ok()) ++binds[t].errors;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("%s: %d jobs x (1 EnsureGang%s) by %d callers in %.2f s = %.0f jobs/s\n",
+                ensure_name, jobs, bind ? absl::StrCat(" + ", pods, " BindPod").c_str() : "",
+                callers, seconds, jobs / seconds);
+    Report(ensure_name, ensure, seconds);
+    if (bind) Report("BindPod", binds, seconds);
+  };
+  run(true, "EnsureGang(create)");
+  run(false, "EnsureGang(exists)");
+  return 0;
+}
