@@ -31,8 +31,12 @@ inline int FreeLoopbackPort() {
   return acceptor.local_endpoint().port();
 }
 
-// The HTTP status of GET http://127.0.0.1:<port><target>, or 0 when nothing answers.
-inline int HttpGetStatus(int port, const std::string& target) {
+// GET http://127.0.0.1:<port><target>: the status (0 when nothing answers) and the body.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+inline HttpAnswer HttpGet(int port, const std::string& target) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   try {
@@ -47,17 +51,19 @@ inline int HttpGetStatus(int port, const std::string& target) {
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
     http::read(stream, buffer, response);
-    return static_cast<int>(response.result_int());
+    return {static_cast<int>(response.result_int()), response.body()};
   } catch (const std::exception&) {
-    return 0;
+    return {};
   }
 }
 
 class GangSchedulerProcess {
  public:
-  GangSchedulerProcess(std::string binary, std::string backend)
+  GangSchedulerProcess(std::string binary, std::string backend,
+                       std::vector<std::string> extra_flags = {})
       : binary_(std::move(binary)),
         backend_(std::move(backend)),
+        extra_flags_(std::move(extra_flags)),
         grpc_port_(FreeLoopbackPort()),
         health_port_(FreeLoopbackPort()) {}
   ~GangSchedulerProcess() { Kill(); }
@@ -73,6 +79,7 @@ class GangSchedulerProcess {
     if (const char* kubeconfig = std::getenv("KUBECONFIG")) {
       args.push_back(std::string("--kubeconfig=") + kubeconfig);
     }
+    args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -82,7 +89,7 @@ class GangSchedulerProcess {
     }
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
-      if (HttpGetStatus(health_port_, "/readyz") == 200) return true;
+      if (HttpGet(health_port_, "/readyz").status == 200) return true;
       absl::SleepFor(absl::Milliseconds(20));
     }
     return false;
@@ -98,10 +105,12 @@ class GangSchedulerProcess {
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
+  int health_port() const { return health_port_; }
 
  private:
   std::string binary_;
   std::string backend_;
+  std::vector<std::string> extra_flags_;
   int grpc_port_;
   int health_port_;
   pid_t pid_ = -1;
