@@ -162,6 +162,10 @@ absl::StatusOr<ResourceList> ParseResourceList(const std::map<std::string, std::
     if (!quantity.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", quantity.status().message()));
     }
+    if (*quantity < Quantity()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": quantity \"", text,
+                                                     "\" must not be negative"));
+    }
     list[name] = *quantity;
   }
   return list;

@@ -38,7 +38,8 @@ class Quantity {
 // resource name (cpu, memory, nvidia.com/gpu, ...) -> amount.
 using ResourceList = std::map<std::string, Quantity>;
 
-// Parses a map of quantity strings; the first malformed one is an InvalidArgument naming it.
+// Parses a map of resource amounts; the first malformed or negative one is an InvalidArgument
+// naming it.
 absl::StatusOr<ResourceList> ParseResourceList(const std::map<std::string, std::string>& raw);
 
 }  // namespace kubedl::gang

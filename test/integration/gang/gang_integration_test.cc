@@ -116,11 +116,8 @@ Object PyTorchJobManifest(const std::string& name, int workers, int min_availabl
           {"spec", spec}};
 }
 
-std::string BinaryPath() {
-  const char* build = std::getenv("KUBEDL_BUILD_DIR");
-  return std::string(build ? build : "build") +
-         "/services/gang-scheduler/kubedl-gang-scheduler";
-}
+// The binary this build made (CMake passes its path).
+std::string BinaryPath() { return KUBEDL_GANG_SCHEDULER_BINARY; }
 
 class GangIntegrationTest : public kubedl::testing::ClusterTest,
                             public ::testing::WithParamInterface<BackendCase> {

@@ -22,11 +22,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string BuildDir() {
-  const char* build = std::getenv("KUBEDL_BUILD_DIR");
-  return build ? build : "build";
-}
-std::string BinaryPath() { return BuildDir() + "/services/gang-scheduler/kubedl-gang-scheduler"; }
+// The binary this build made (CMake passes its path).
+std::string BinaryPath() { return KUBEDL_GANG_SCHEDULER_BINARY; }
 std::string RepoDir() {
   const char* repo = std::getenv("KUBEDL_REPO");
   return repo ? repo : ".";

@@ -42,6 +42,14 @@ TEST(Quantity, MalformedTextIsRefusedWithTheText) {
 }
 
 
+TEST(Quantity, AResourceListRefusesNegativeAmountsNamingTheResource) {
+  absl::StatusOr<ResourceList> list = ParseResourceList({{"cpu", "1"}, {"memory", "-1Gi"}});
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(list.status().message(), "memory: quantity \"-1Gi\" must not be negative");
+  EXPECT_TRUE(ParseResourceList({{"cpu", "0"}}).ok());
+}
+
 TEST(Quantity, PrecisionBelowANanoUnitRoundsUp) {
   EXPECT_EQ(Canonical("0.1n"), "1n");
   EXPECT_EQ(Canonical("1.0000000001"), "1000000001n");
