@@ -1,0 +1,117 @@
+#include "core/code_sync_injector.h"
+
+#include <string>
+
+#include "kubedl/common/string_view.h"
+#include "absl/strings/str_cat.h"
+#include "core/pod_template.h"
+#include "kubedl/api/code_sync.h"
+
+namespace kubedl::reconciler {
+namespace {
+
+// Retries the fetch up to CODE_SYNC_MAX_FAILURES times. Values arrive as env vars, never
+// spliced into the script, so a URL cannot inject shell.
+constexpr char kRetryPrelude[] =
+    "set -u; mkdir -p \"$CODE_ROOT/$CODE_DEST\"; n=0; "
+    "until fetch; do n=$((n+1)); "
+    "if [ \"$n\" -ge \"$CODE_SYNC_MAX_FAILURES\" ]; then echo \"code sync failed $n times\" >&2; "
+    "exit 1; fi; sleep 2; done";
+
+std::string Script(api::CodeSourceType type) {
+  std::string fetch;
+  switch (type) {
+    case api::CodeSourceType::kHttp:
+      // Downloads the archive and unpacks it by its extension (.tar.gz/.tgz, .tar, .zip).
+      fetch =
+          "fetch() { wget -q -O /tmp/code.archive \"$CODE_SOURCE\" || return 1; "
+          "case \"$CODE_SOURCE\" in "
+          "*.zip) unzip -o -q /tmp/code.archive -d \"$CODE_ROOT/$CODE_DEST\" ;; "
+          "*.tar) tar -xf /tmp/code.archive -C \"$CODE_ROOT/$CODE_DEST\" ;; "
+          "*) tar -xzf /tmp/code.archive -C \"$CODE_ROOT/$CODE_DEST\" ;; esac; }; ";
+      break;
+    case api::CodeSourceType::kHdfs:
+      fetch =
+          "fetch() { hdfs dfs -copyToLocal -f \"$CODE_SOURCE/.\" \"$CODE_ROOT/$CODE_DEST\"; }; ";
+      break;
+    case api::CodeSourceType::kS3:
+      fetch =
+          "fetch() { aws s3 cp --recursive ${CODE_S3_ENDPOINT:+--endpoint-url "
+          "\"$CODE_S3_ENDPOINT\"} \"$CODE_SOURCE\" \"$CODE_ROOT/$CODE_DEST\"; }; ";
+      break;
+    case api::CodeSourceType::kGit:
+      break;
+  }
+  return fetch + kRetryPrelude;
+}
+
+void Env(api::Json& env, std::string_view name, std::string_view value) {
+  env.push_back({{"name", name}, {"value", value}});
+}
+
+api::Json InitContainer(const api::CodeSyncConfig& config) {
+  api::Json env = api::Json::array();
+  api::Json container = api::Json::object();
+  if (config.source_type == api::CodeSourceType::kGit) {
+    container["name"] = "git-sync-code";
+    Env(env, "GIT_SYNC_REPO", config.source);
+    Env(env, "GIT_SYNC_ONE_TIME", "true");
+    Env(env, "GIT_SYNC_MAX_SYNC_FAILURES", absl::StrCat(config.max_failures));
+    if (config.branch) Env(env, "GIT_SYNC_BRANCH", *config.branch);
+    if (config.revision) Env(env, "GIT_SYNC_REV", *config.revision);
+    if (config.depth) Env(env, "GIT_SYNC_DEPTH", absl::StrCat(*config.depth));
+    Env(env, "GIT_SYNC_ROOT", config.root_path);
+    Env(env, "GIT_SYNC_DEST", config.dest_path);
+    if (config.ssh) Env(env, "GIT_SYNC_SSH", *config.ssh ? "true" : "false");
+    if (config.ssh_file) Env(env, "GIT_SSH_KEY_FILE", *config.ssh_file);
+    if (config.user) Env(env, "GIT_SYNC_USERNAME", *config.user);
+    if (config.password) Env(env, "GIT_SYNC_PASSWORD", *config.password);
+  } else {
+    container["name"] = absl::StrCat("code-sync-", A(api::SourceTypeName(config.source_type)));
+    container["command"] = {"sh", "-c", Script(config.source_type)};
+    Env(env, "CODE_SOURCE", config.source);
+    Env(env, "CODE_ROOT", config.root_path);
+    Env(env, "CODE_DEST", config.dest_path);
+    Env(env, "CODE_SYNC_MAX_FAILURES", absl::StrCat(config.max_failures));
+    if (config.user) Env(env, "HADOOP_USER_NAME", *config.user);
+    if (config.endpoint) Env(env, "CODE_S3_ENDPOINT", *config.endpoint);
+  }
+  for (const auto& e : config.envs) env.push_back(e);
+  container["image"] = config.image;
+  container["env"] = std::move(env);
+  container["volumeMounts"] = {{{"name", kCodeSyncVolume}, {"mountPath", config.root_path}}};
+  return container;
+}
+
+}  // namespace
+
+absl::Status InjectCodeSync(const api::Job& job, api::Json& pod) {
+  absl::StatusOr<std::optional<api::CodeSyncConfig>> parsed = api::CodeSyncOf(job.annotations);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->has_value()) return absl::OkStatus();
+  const api::CodeSyncConfig& config = **parsed;
+
+  api::Json& spec = pod["spec"];
+  api::Json& volumes = spec["volumes"];
+  if (!volumes.is_array()) volumes = api::Json::array();
+  volumes.push_back({{"name", kCodeSyncVolume}, {"emptyDir", api::Json::object()}});
+  api::Json& init = spec["initContainers"];
+  if (!init.is_array()) init = api::Json::array();
+  init.push_back(InitContainer(config));
+  for (auto& container : Containers(pod)) {
+    if (!container.is_object()) continue;
+    // Without a workingDir the code sits where the init container put it.
+    std::string base = container.contains("workingDir") && container["workingDir"].is_string()
+                           ? container["workingDir"].get<std::string>()
+                           : config.root_path;
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    api::Json& mounts = container["volumeMounts"];
+    if (!mounts.is_array()) mounts = api::Json::array();
+    mounts.push_back({{"name", kCodeSyncVolume},
+                      {"mountPath", absl::StrCat(base == "/" ? "" : base, "/", config.dest_path)},
+                      {"subPath", config.dest_path}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kubedl::reconciler

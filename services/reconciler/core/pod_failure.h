@@ -1,0 +1,25 @@
+#pragma once
+// Why a pod failed and whether recreating it can help (SPEC §5, "Failed pods").
+#include <cstdint>
+#include <string>
+
+#include "kubedl/api/kind.h"
+#include "kubedl/kube/object.h"
+
+namespace kubedl::reconciler {
+
+struct PodFailure {
+  // Exit code of the framework container, or -1 when it never terminated with one.
+  int32_t exit_code = -1;
+  // The pod was evicted, OOM-killed, lost its node, or exited with a code >= 128 (a signal):
+  // the process did not fail on its own, so a new pod may succeed.
+  bool retryable = false;
+  std::string reason;  // Evicted, OOMKilled, NodeLost, Signal, Error
+};
+
+PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& kind);
+
+// Sum of restartCount over the pod's containers (backoffLimit counts them).
+int64_t ContainerRestarts(const kube::Object& pod);
+
+}  // namespace kubedl::reconciler

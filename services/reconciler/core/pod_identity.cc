@@ -1,0 +1,58 @@
+#include "core/pod_identity.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "kubedl/common/string_view.h"
+
+namespace kubedl::reconciler {
+
+std::string OperatorName(api::JobKind kind) {
+  return absl::StrCat(absl::AsciiStrToLower(A(api::Describe(kind).name)), "-controller");
+}
+
+std::string ReplicaName(std::string_view job, std::string_view replica_type, int64_t index) {
+  return absl::StrCat(A(job), "-", absl::AsciiStrToLower(A(replica_type)), "-", index);
+}
+
+std::map<std::string, std::string> JobLabels(api::JobKind kind, std::string_view job) {
+  return {
+      {std::string(kLabelOperatorName), OperatorName(kind)},
+      {std::string(kLabelJobName), std::string(job)},
+      {std::string(kLegacyLabelGroupName), std::string(api::Describe(kind).group)},
+      {std::string(kLegacyLabelJobName), std::string(job)},
+  };
+}
+
+std::map<std::string, std::string> ReplicaLabels(api::JobKind kind, std::string_view job,
+                                                 std::string_view replica_type, int64_t index,
+                                                 bool master) {
+  auto labels = JobLabels(kind, job);
+  std::string type = absl::AsciiStrToLower(A(replica_type));
+  std::string idx = absl::StrCat(index);
+  labels[std::string(kLabelReplicaType)] = type;
+  labels[std::string(kLabelReplicaIndex)] = idx;
+  labels[std::string(kLegacyLabelReplicaType)] = type;
+  labels[std::string(kLegacyLabelReplicaIndex)] = idx;
+  if (master) {
+    labels[std::string(kLabelJobRole)] = "master";
+    labels[std::string(kLegacyLabelJobRole)] = "master";
+  }
+  return labels;
+}
+
+std::string JobKey(api::JobKind kind, std::string_view ns, std::string_view name) {
+  return absl::StrCat(A(api::Describe(kind).name), "/", A(ns), "/", A(name));
+}
+
+std::optional<ParsedJobKey> ParseJobKey(std::string_view key) {
+  std::vector<std::string> parts = absl::StrSplit(A(key), '/');
+  if (parts.size() != 3) return std::nullopt;
+  const api::KindDescriptor* kind = api::FindKindByName(parts[0]);
+  if (kind == nullptr) return std::nullopt;
+  return ParsedJobKey{kind->kind, parts[1], parts[2]};
+}
+
+}  // namespace kubedl::reconciler

@@ -1,0 +1,46 @@
+#pragma once
+// Names and labels of the pods and services the reconciler creates (SPEC §4). Deterministic
+// names are what makes a second create of the same replica impossible: the API server answers
+// AlreadyExists.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kubedl/api/kind.h"
+
+namespace kubedl::reconciler {
+
+inline constexpr std::string_view kLabelOperatorName = "training.kubeflow.org/operator-name";
+inline constexpr std::string_view kLabelJobName = "training.kubeflow.org/job-name";
+inline constexpr std::string_view kLabelReplicaType = "training.kubeflow.org/replica-type";
+inline constexpr std::string_view kLabelReplicaIndex = "training.kubeflow.org/replica-index";
+inline constexpr std::string_view kLabelJobRole = "training.kubeflow.org/job-role";
+// KubeDL's older keys, kept so selectors written against them keep working.
+inline constexpr std::string_view kLegacyLabelGroupName = "group-name";
+inline constexpr std::string_view kLegacyLabelJobName = "job-name";
+inline constexpr std::string_view kLegacyLabelReplicaType = "replica-type";
+inline constexpr std::string_view kLegacyLabelReplicaIndex = "replica-index";
+inline constexpr std::string_view kLegacyLabelJobRole = "job-role";
+
+// "<lower kind>-controller", the operator-name label value of a kind.
+std::string OperatorName(api::JobKind kind);
+// "<job>-<lower type>-<index>": the pod's and its service's name.
+std::string ReplicaName(std::string_view job, std::string_view replica_type, int64_t index);
+// The labels every pod and service of a job carries (operator, job; new and legacy keys).
+std::map<std::string, std::string> JobLabels(api::JobKind kind, std::string_view job);
+// JobLabels plus replica type and index, and job-role=master when `master`.
+std::map<std::string, std::string> ReplicaLabels(api::JobKind kind, std::string_view job,
+                                                 std::string_view replica_type, int64_t index,
+                                                 bool master);
+// "TFJob/ns/name": the work-queue key of a job.
+std::string JobKey(api::JobKind kind, std::string_view ns, std::string_view name);
+struct ParsedJobKey {
+  api::JobKind kind;
+  std::string namespace_;
+  std::string name;
+};
+std::optional<ParsedJobKey> ParseJobKey(std::string_view key);
+
+}  // namespace kubedl::reconciler

@@ -1,0 +1,66 @@
+#include "frameworks/tensorflow/tensorflow_framework.h"
+
+#include "frameworks/cluster_spec.h"
+#include "core/pod_template.h"
+
+namespace kubedl::reconciler {
+namespace {
+
+// The replica type that leads the job when present: Chief, else Master.
+const char* LeaderType(const api::Job& job) {
+  if (job.FindReplica("Chief") != nullptr) return "Chief";
+  if (job.FindReplica("Master") != nullptr) return "Master";
+  return nullptr;
+}
+
+}  // namespace
+
+absl::Status TensorFlowFramework::DecoratePod(const api::Job& job, std::string_view replica_type,
+                                              int64_t index, const FrameworkOptions& options,
+                                              api::Json& pod) const {
+  // A single-process job needs no cluster description (TensorFlow runs it locally).
+  if (TotalReplicas(job) == 1) return absl::OkStatus();
+  api::Json* container = FrameworkContainer(pod, job.descriptor());
+  if (container == nullptr) {
+    return absl::InvalidArgumentError("the pod template has no container named \"tensorflow\"");
+  }
+  const bool dynamic = job.spec.enable_dynamic_worker.value_or(false);
+  api::Json config = ClusterSpec(job, replica_type, index,
+                                 {.cluster_domain = options.cluster_domain,
+                                  .dynamic_worker = dynamic,
+                                  .environment_cloud = !dynamic});
+  AddEnv(*container, "TF_CONFIG", config.dump());
+  return absl::OkStatus();
+}
+
+bool TensorFlowFramework::IsMaster(const api::Job& job, std::string_view replica_type,
+                                   int64_t index) const {
+  const char* leader = LeaderType(job);
+  if (leader != nullptr) return replica_type == leader && index == 0;
+  return replica_type == "Worker" && index == 0;
+}
+
+JobProgress TensorFlowFramework::Progress(const api::Job& job, const ReplicaStates& states) const {
+  auto state_of = [&](std::string_view type) -> const ReplicaState* {
+    auto it = states.find(type);
+    return it == states.end() ? nullptr : &it->second;
+  };
+  if (const char* leader = LeaderType(job)) {
+    const ReplicaState* s = state_of(leader);
+    if (s == nullptr) return JobProgress::kNotRunning;
+    if (s->replicas > 0 && s->succeeded >= s->replicas) return JobProgress::kSucceeded;
+    return s->active > 0 ? JobProgress::kRunning : JobProgress::kNotRunning;
+  }
+  const ReplicaState* workers = state_of("Worker");
+  if (workers == nullptr) return JobProgress::kNotRunning;
+  if (job.spec.success_policy.value_or("") == "AllWorkers") {
+    if (workers->replicas > 0 && workers->succeeded >= workers->replicas) {
+      return JobProgress::kSucceeded;
+    }
+  } else if (!workers->by_index.empty() && workers->by_index[0] == PodOutcome::kSucceeded) {
+    return JobProgress::kSucceeded;
+  }
+  return workers->active > 0 ? JobProgress::kRunning : JobProgress::kNotRunning;
+}
+
+}  // namespace kubedl::reconciler

@@ -1,0 +1,259 @@
+// kubedl-reconciler: runs the job controllers of the enabled workloads against the API server.
+// Flags are documented in docs/reconciler.md.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "core/controller_manager.h"
+#include "core/job_event_emitter.h"
+#include "core/workloads.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "kubedl/common/http_server.h"
+#include "kubedl/common/metrics_handler.h"
+#include "kubedl/kube/config.h"
+#include "kubedl/kube/event_recorder.h"
+#include "kubedl/kube/leader_election.h"
+#include "kubedl/kube/rest_client.h"
+#include "kubedl/metrics/grpc_job_event_sink.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
+DEFINE_string(kubeconfig, "", "Kubeconfig file; empty: $KUBECONFIG, else the in-cluster config.");
+DEFINE_string(namespace, "", "Namespace to watch; empty watches all namespaces.");
+DEFINE_string(workloads, "",
+              "Job kinds to run: auto (those whose CRD is served, also later), *, or a comma list "
+              "of kinds with -Kind to disable one. Empty: $WORKLOADS_ENABLE, else auto.");
+DEFINE_int32(max_concurrent_reconciles, 4, "Jobs reconciled at the same time.");
+DEFINE_bool(leader_elect, true, "Reconcile only while holding the leader Lease.");
+DEFINE_string(leader_elect_namespace, "", "Namespace of the Lease; empty: the config's namespace.");
+DEFINE_string(leader_elect_name, "kubedl-reconciler", "Name of the Lease.");
+DEFINE_string(leader_elect_lease_duration, "15s", "How long a leader's Lease is valid.");
+DEFINE_string(leader_elect_renew_deadline, "10s", "How long the leader tries to renew.");
+DEFINE_string(leader_elect_retry_period, "2s", "How often candidates retry.");
+DEFINE_double(kube_api_qps, 0, "Client-side request rate limit; 0: none (the server has APF).");
+DEFINE_int32(kube_api_burst, 0, "Burst of --kube-api-qps.");
+DEFINE_string(bind_address, "0.0.0.0", "Address the health and metrics ports listen on.");
+DEFINE_int32(health_port, 8081, "Plain-HTTP port of /healthz and /readyz; 0 = off.");
+DEFINE_int32(metrics_port, 8080, "Plain-HTTP port of /metrics; 0 = off.");
+DEFINE_string(gang_scheduler_address, "", "host:port of the gang-scheduler service; empty: none.");
+DEFINE_string(gang_scheduler_ca_file, "", "CA to verify the gang scheduler's TLS certificate.");
+DEFINE_string(metrics_sink_address, "", "host:port of kubedl-metrics' gRPC port; empty: none.");
+DEFINE_string(master_wait_image, "busybox:1.36",
+              "Image of the init container that makes PyTorch workers wait for the master.");
+DEFINE_int32(master_wait_retries, 120, "DNS lookups of the master before a worker gives up.");
+DEFINE_int32(master_wait_interval_seconds, 2, "Seconds between those lookups.");
+
+namespace kubedl::reconciler {
+namespace {
+
+absl::Duration DurationFlag(const std::string& name, const std::string& value) {
+  absl::Duration d;
+  if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration()) {
+    LOG(FATAL) << "--" << name << ": not a positive duration: " << value;
+  }
+  return d;
+}
+
+int Run() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const char* env = std::getenv("WORKLOADS_ENABLE");
+  absl::StatusOr<WorkloadSelection> workloads = ParseWorkloads(FLAGS_workloads, env ? env : "");
+  if (!workloads.ok()) {
+    std::fprintf(stderr, "kubedl-reconciler: %s\n", std::string(workloads.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<kube::Config> config =
+      FLAGS_kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig({FLAGS_kubeconfig});
+  if (!config.ok()) {
+    std::fprintf(stderr, "kubedl-reconciler: %s\n", config.status().ToString().c_str());
+    return 2;
+  }
+  config->qps = FLAGS_kube_api_qps;
+  config->burst = FLAGS_kube_api_burst;
+  config->user_agent = "kubedl-reconciler";
+  absl::StatusOr<std::unique_ptr<kube::Client>> client = kube::NewClient(*config);
+  if (!client.ok()) {
+    std::fprintf(stderr, "kubedl-reconciler: %s\n", client.status().ToString().c_str());
+    return 2;
+  }
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  const std::string identity = absl::StrCat(host, "_", getpid());
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::Counter& dropped = prometheus::BuildCounter()
+                                     .Name("kubedl_reconciler_metrics_events_dropped_total")
+                                     .Help("Job events dropped because the metrics service was "
+                                           "slow or absent and the buffer was full.")
+                                     .Register(*registry)
+                                     .Add({});
+  auto events = kube::NewEventRecorder(**client, {.component = "kubedl-reconciler", .host = host});
+
+  ReconcilerDeps deps;
+  deps.client = client->get();
+  deps.events = events.get();
+  if (const char* domain = std::getenv("CUSTOM_CLUSTER_DOMAIN")) {
+    deps.framework_options.cluster_domain = domain;
+  }
+  deps.framework_options.master_wait_image = FLAGS_master_wait_image;
+  deps.framework_options.master_wait_retries = FLAGS_master_wait_retries;
+  deps.framework_options.master_wait_interval_seconds = FLAGS_master_wait_interval_seconds;
+  std::unique_ptr<GangClient> gang;
+  if (!FLAGS_gang_scheduler_address.empty()) {
+    gang = NewGrpcGangClient(FLAGS_gang_scheduler_address, FLAGS_gang_scheduler_ca_file);
+    deps.gang = gang.get();
+  }
+
+  ManagerOptions options;
+  options.namespace_name = FLAGS_namespace;
+  options.workers = std::max(1, FLAGS_max_concurrent_reconciles);
+  if (workloads->discover) {
+    options.discover_kinds = workloads->kinds;
+  } else {
+    options.kinds = workloads->kinds;
+  }
+
+  // The metrics sink needs the manager (snapshots of live jobs), the manager needs the
+  // emitter: build the manager first and hand the emitter in through deps.
+  std::unique_ptr<ControllerManager> manager;
+  std::unique_ptr<metrics::GrpcJobEventSink> sink;
+  std::unique_ptr<JobEventEmitter> emitter;
+  if (!FLAGS_metrics_sink_address.empty()) {
+    metrics::GrpcJobEventSinkOptions sink_options;
+    sink_options.target = FLAGS_metrics_sink_address;
+    sink_options.dropped_counter = &dropped;
+    sink_options.live_jobs = [&manager]() {
+      std::vector<v1::LiveJob> live;
+      if (!manager) return live;
+      for (auto& [job, state] : manager->LiveJobs()) {
+        v1::LiveJob entry;
+        entry.mutable_job()->set_uid(kube::Uid(job));
+        entry.mutable_job()->set_kind(job.value("kind", ""));
+        entry.mutable_job()->set_namespace_(kube::Namespace(job));
+        entry.mutable_job()->set_name(kube::Name(job));
+        entry.set_state(state);
+        live.push_back(std::move(entry));
+      }
+      return live;
+    };
+    sink = std::make_unique<metrics::GrpcJobEventSink>(std::move(sink_options));
+    emitter = std::make_unique<JobEventEmitter>(*sink);
+    deps.job_events = emitter.get();
+  }
+  manager = std::make_unique<ControllerManager>(**client, deps, options, *registry);
+
+  std::atomic<bool> leading{!FLAGS_leader_elect};
+  std::vector<std::unique_ptr<common::HttpServer>> servers;
+  auto serve = [&](int port, common::HttpRoutes routes) {
+    if (port <= 0) return;
+    auto server = common::StartHttpServer(
+        {.address = FLAGS_bind_address, .port = static_cast<uint16_t>(port)}, std::move(routes));
+    if (!server.ok()) LOG(FATAL) << "port " << port << ": " << server.status();
+    servers.push_back(std::move(*server));
+  };
+  common::HttpRoutes health;
+  health["/healthz"] = [](const common::HttpRequest&) { return common::HttpResponse{.body = "ok"}; };
+  // Ready when reconciling, or when standing by for the lease (a standby is healthy).
+  health["/readyz"] = [&](const common::HttpRequest&) {
+    if (leading.load() && !manager->Ready()) {
+      return common::HttpResponse{.status = 503, .body = "caches syncing"};
+    }
+    return common::HttpResponse{.body = "ok"};
+  };
+  common::HttpRoutes metrics_routes;
+  metrics_routes["/metrics"] = common::MakeMetricsHandler({registry});
+  if (FLAGS_health_port == FLAGS_metrics_port) {
+    health.merge(metrics_routes);
+    serve(FLAGS_health_port, std::move(health));
+  } else {
+    serve(FLAGS_health_port, std::move(health));
+    serve(FLAGS_metrics_port, std::move(metrics_routes));
+  }
+
+  auto start_manager = [&] {
+    LOG(INFO) << "reconciling " << (workloads->discover ? "(auto) " : "")
+              << absl::StrJoin(workloads->kinds, ", ", [](std::string* out, api::JobKind k) {
+                   out->append(api::Describe(k).name);
+                 });
+    absl::Status started = manager->Start();
+    if (!started.ok()) LOG(FATAL) << "starting the controllers: " << started;
+  };
+
+  std::unique_ptr<kube::LeaseLock> lock;
+  std::unique_ptr<kube::LeaderElector> elector;
+  std::thread election;
+  if (FLAGS_leader_elect) {
+    const std::string lease_ns = FLAGS_leader_elect_namespace.empty()
+                                     ? (*client)->DefaultNamespace()
+                                     : FLAGS_leader_elect_namespace;
+    lock = kube::NewLeaseLock(**client, lease_ns, FLAGS_leader_elect_name);
+    kube::LeaderElectionConfig election_config;
+    election_config.identity = identity;
+    election_config.lease_duration =
+        DurationFlag("leader-elect-lease-duration", FLAGS_leader_elect_lease_duration);
+    election_config.renew_deadline =
+        DurationFlag("leader-elect-renew-deadline", FLAGS_leader_elect_renew_deadline);
+    election_config.retry_period =
+        DurationFlag("leader-elect-retry-period", FLAGS_leader_elect_retry_period);
+    election_config.on_started_leading = [&] {
+      LOG(INFO) << identity << " is the leader";
+      leading = true;
+      std::thread(start_manager).detach();
+    };
+    // Another process may already be reconciling: stop at once, without cleanup that could
+    // race it. The process manager restarts us as a candidate.
+    election_config.on_stopped_leading = [&] {
+      if (leading.load()) {
+        LOG(ERROR) << identity << " lost the lease; exiting";
+        google::FlushLogFiles(google::GLOG_INFO);
+        _exit(1);
+      }
+    };
+    absl::Status valid = kube::ValidateLeaderElectionConfig(election_config);
+    if (!valid.ok()) {
+      std::fprintf(stderr, "kubedl-reconciler: %s\n", valid.ToString().c_str());
+      return 2;
+    }
+    elector = std::make_unique<kube::LeaderElector>(*lock, election_config);
+    election = std::thread([&] { elector->Run(); });
+  } else {
+    start_manager();
+  }
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  LOG(INFO) << "signal " << signal << ", shutting down";
+  leading = false;  // a release on shutdown is not a lost lease
+  manager->Stop();
+  if (elector) {
+    elector->Stop();
+    election.join();
+  }
+  events->Flush();
+  for (auto& server : servers) server->Shutdown(absl::Seconds(2));
+  return 0;
+}
+
+}  // namespace
+}  // namespace kubedl::reconciler
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("KubeDL job reconciler (docs/reconciler.md)");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  return kubedl::reconciler::Run();
+}
