@@ -2,6 +2,7 @@
 
 #include "frameworks/cluster_spec.h"
 #include "core/pod_template.h"
+#include "frameworks/replica_progress.h"
 
 namespace kubedl::reconciler {
 namespace {
@@ -41,25 +42,14 @@ bool TensorFlowFramework::IsMaster(const api::Job& job, std::string_view replica
 }
 
 JobProgress TensorFlowFramework::Progress(const api::Job& job, const ReplicaStates& states) const {
-  auto state_of = [&](std::string_view type) -> const ReplicaState* {
-    auto it = states.find(type);
-    return it == states.end() ? nullptr : &it->second;
-  };
-  if (const char* leader = LeaderType(job)) {
-    const ReplicaState* s = state_of(leader);
-    if (s == nullptr) return JobProgress::kNotRunning;
-    if (s->replicas > 0 && s->succeeded >= s->replicas) return JobProgress::kSucceeded;
-    return s->active > 0 ? JobProgress::kRunning : JobProgress::kNotRunning;
-  }
-  const ReplicaState* workers = state_of("Worker");
+  if (const char* leader = LeaderType(job)) return LeaderProgress(states, leader);
+  const ReplicaState* workers = FindState(states, "Worker");
   if (workers == nullptr) return JobProgress::kNotRunning;
-  if (job.spec.success_policy.value_or("") == "AllWorkers") {
-    if (workers->replicas > 0 && workers->succeeded >= workers->replicas) {
-      return JobProgress::kSucceeded;
-    }
-  } else if (!workers->by_index.empty() && workers->by_index[0] == PodOutcome::kSucceeded) {
-    return JobProgress::kSucceeded;
-  }
+  const bool done = job.spec.success_policy.value_or("") == "AllWorkers"
+                        ? AllSucceeded(*workers)
+                        : !workers->by_index.empty() &&
+                              workers->by_index[0] == PodOutcome::kSucceeded;
+  if (done) return JobProgress::kSucceeded;
   return workers->active > 0 ? JobProgress::kRunning : JobProgress::kNotRunning;
 }
 
