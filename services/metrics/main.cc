@@ -15,6 +15,8 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "prometheus/registry.h"
+#include "kubedl/common/http_server.h"
+#include "kubedl/common/metrics_handler.h"
 #include "kubedl/common/status_macros.h"
 #include "services/metrics/clock.h"
 #include "kubedl/common/grpc_server_metrics.h"
@@ -97,6 +99,21 @@ int Main() {
   }
   LOG(INFO) << "kubedl-metrics: gRPC on " << FLAGS_listen_address << ":" << grpc_port;
 
+  // /metrics carries the job families, the gRPC request metrics and the process metrics.
+  common::HttpRoutes routes;
+  routes["/metrics"] = common::MakeMetricsHandler({registry});
+  routes["/healthz"] = [](const common::HttpRequest&) { return common::HttpResponse{.body = "ok"}; };
+  routes["/readyz"] = [](const common::HttpRequest&) { return common::HttpResponse{.body = "ok"}; };
+  absl::StatusOr<std::unique_ptr<common::HttpServer>> http = common::StartHttpServer(
+      {.address = FLAGS_listen_address, .port = static_cast<uint16_t>(FLAGS_http_port)},
+      std::move(routes));
+  if (!http.ok()) {
+    LOG(ERROR) << "cannot serve HTTP on " << FLAGS_listen_address << ":" << FLAGS_http_port << ": "
+               << http.status();
+    return 1;
+  }
+  LOG(INFO) << "kubedl-metrics: /metrics on " << FLAGS_listen_address << ":" << (*http)->port();
+
   absl::Notification stop;
   std::thread housekeeper([&] {
     while (!stop.WaitForNotificationWithTimeout(*housekeeping)) aggregator.Housekeep();
@@ -108,6 +125,7 @@ int Main() {
   stop.Notify();
   housekeeper.join();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  (*http)->Shutdown(absl::Seconds(2));
   return 0;
 }
 
@@ -118,5 +136,6 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage("kubedl-metrics: job metrics of the KubeDL reconcilers for Prometheus");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
   return kubedl::metrics::Main();
 }
