@@ -88,6 +88,7 @@ scenario_examples() {
   expect_json xdljob deepctr-xdl spec/runPolicy/cleanPodPolicy '"Running"'
   expect_json xdljob deepctr-xdl spec/minFinishWorkRate 90
   expect_json xdljob deepctr-xdl spec/xdlReplicaSpecs/Scheduler/replicas 1
+  expect_json tfjob mnist-tf-code-sync spec/tfReplicaSpecs/Worker/restartPolicy '"Never"'
   # Re-applying the same files changes nothing: kubectl's merge patch replaces the container
   # lists, the webhook defaults them again, and the stored object stays at generation 1.
   for f in "$repo"/examples/*.yaml; do
