@@ -391,7 +391,14 @@ bool JobReconciler::Pass::CreatePod(const api::Replica& replica, int64_t index) 
                          absl::StrCat("Created pod: ", name));
     return true;
   }
-  if (kube::IsAlreadyExists(created.status())) return true;  // an earlier pass or process did
+  if (kube::IsAlreadyExists(created.status())) {
+    // An earlier pass or process made it, or the pod of that name is still being deleted (a
+    // recreation): names are deterministic, so nothing is duplicated. Look again shortly; the
+    // informer may never send an event for this name that would clear the expectation.
+    deps_.expectations->CreateObserved(key_, name);
+    Requeue(absl::Seconds(1));
+    return true;
+  }
   deps_.expectations->CreateObserved(key_, name);
   deps_.events->Record(object_, "Warning", "FailedCreatePod",
                        absl::StrCat("Error creating pod ", name, ": ", created.status().message()));
@@ -443,7 +450,11 @@ bool JobReconciler::Pass::CreateService(const api::Replica& replica, int64_t ind
                          absl::StrCat("Created service: ", name));
     return true;
   }
-  if (kube::IsAlreadyExists(created.status())) return true;
+  if (kube::IsAlreadyExists(created.status())) {
+    deps_.expectations->CreateObserved(key_, absl::StrCat("svc/", name));
+    Requeue(absl::Seconds(1));
+    return true;
+  }
   deps_.expectations->CreateObserved(key_, absl::StrCat("svc/", name));
   deps_.events->Record(object_, "Warning", "FailedCreateService",
                        absl::StrCat("Error creating service ", name, ": ",
@@ -583,6 +594,8 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
       } else if (phase == "Succeeded") {
         outcome = PodOutcome::kSucceeded;
         ++state.succeeded;
+        // Exit code 0 counts in kubedl_pods_exit_code_total too (the emitter sends once per pod).
+        if (deps_.job_events != nullptr) deps_.job_events->PodExited(object_, pod, 0);
       } else if (phase == "Failed") {
         const PodFailure failure = ClassifyFailure(pod, kind_);
         if (deps_.job_events != nullptr) deps_.job_events->PodExited(object_, pod, failure.exit_code);
