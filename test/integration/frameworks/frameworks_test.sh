@@ -14,9 +14,11 @@ id="kdl-fw-$scenario-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 ns=$id
 work=$(mktemp -d)
 pids=()
+disposable=()  # the private etcd and kube-apiserver: SIGKILLed, nothing of theirs is kept
 failures=0
 cleanup() {
   local rc=$?
+  for p in "${disposable[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
   for p in "${pids[@]}"; do { kill "$p" && wait "$p"; } 2>/dev/null || true; done
   k delete mutatingwebhookconfiguration "$id" --ignore-not-found >/dev/null 2>&1 || true
   k delete validatingwebhookconfiguration "$id" --ignore-not-found >/dev/null 2>&1 || true
@@ -34,6 +36,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_reconciler() {
   local log=$work/$1.log; shift
   local health; health=$(free_port)
+  wait_for_binary
   "$reconciler" --kubeconfig="$KUBECONFIG" --namespace="$ns" --leader-elect=false \
     --health-port="$health" --metrics-port=0 "$@" >"$log" 2>&1 &
   pids+=($!)
@@ -45,6 +48,14 @@ start_reconciler() {
   tail -30 "$log" >&2
   echo "FAIL: kubedl-reconciler $* did not become ready" >&2
   exit 1
+}
+
+# A build of the shared build directory may be relinking the binary right now: wait for it.
+wait_for_binary() {
+  for _ in $(seq 240); do
+    [ -x "$reconciler" ] && [ -s "$reconciler" ] && return 0
+    sleep 0.5
+  done
 }
 
 # --- waiting and reading back -----------------------------------------------------------------
@@ -169,13 +180,13 @@ permanent_and_retryable() {
   expect "$plural" perm "{.status.replicaStatuses.$type.failed}" 1
   eventually 150 "exit 137 under ExitCode: $retry_pods recreated and Running" \
     pod_recreated "$retry_pods" "$old_uid"
-  eventually 30 "$kind retry Running again" has_condition "$plural" retry Running
+  eventually 90 "$kind retry Running again" has_condition "$plural" retry Running
   # Restarting gave way to Running (they replace each other); its event stays.
   expect "$plural" retry '{.status.conditions[?(@.type=="Restarting")].status}' ""
-  eventually 30 "${kind}Restarting event: is restarting because 1 $type replica(s) failed" sh -c \
+  eventually 90 "${kind}Restarting event: is restarting because 1 $type replica(s) failed" sh -c \
     "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=retry,reason=${kind}Restarting -o jsonpath='{.items[*].message}' | grep -q 'is restarting because 1 $type replica(s) failed'"
   expect "$plural" retry '{.status.conditions[?(@.type=="Failed")].status}' ""
-  eventually 30 "ExitedWithCode 137 event" sh -c \
+  eventually 90 "ExitedWithCode 137 event" sh -c \
     "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=retry,reason=ExitedWithCode -o jsonpath='{.items[*].message}' | grep -q 'exited with code 137'"
 }
 
@@ -186,7 +197,7 @@ scenario_pytorch-shape() {
   submit PyTorchJob pt 's["nprocPerNode"] = "2"'
   local pods=(pt-master-0 pt-worker-0 pt-worker-1)
   eventually 150 "pods ${pods[*]} created" pods_exist "${pods[@]}"
-  for p in "${pods[@]}"; do eventually 20 "service $p" exists svc "$p"; done
+  for p in "${pods[@]}"; do eventually 60 "service $p" exists svc "$p"; done
   [ "$(k get pods -n "$ns" -o name | wc -l)" = 3 ] && ok "exactly 3 pods" || fail "pod count"
   labels_are pod pt-master-0 pytorchjob-controller pt master 0 yes
   labels_are pod pt-worker-1 pytorchjob-controller pt worker 1 no
@@ -220,7 +231,7 @@ scenario_pytorch-shape() {
   case "$script" in *'seq 7'*'nslookup pt-master-0'*'sleep 3'*) ok "init script: $script" ;;
     *) fail "init-pytorch script: $script" ;; esac
   eventually 150 "pods ${pods[*]} Running" pods_running "${pods[@]}"
-  eventually 30 "PyTorchJob pt Running" has_condition pytorchjob pt Running
+  eventually 90 "PyTorchJob pt Running" has_condition pytorchjob pt Running
   expect pytorchjob pt '{.status.conditions[?(@.type=="Running")].reason}' PyTorchJobRunning
   expect pytorchjob pt '{.status.replicaStatuses.Worker.active}' 2
   # The scale subresource reads Worker replicas.
@@ -232,7 +243,7 @@ scenario_pytorch-shape() {
   env_is pt-worker-2 pytorch WORLD_SIZE 8
   # Master-driven: a finished worker does not end the job, the master does.
   finish pt-worker-0 0
-  eventually 30 "pt-worker-0 Succeeded" is pod pt-worker-0 '{.status.phase}' Succeeded
+  eventually 90 "pt-worker-0 Succeeded" is pod pt-worker-0 '{.status.phase}' Succeeded
   sleep 2
   expect pytorchjob pt '{.status.conditions[?(@.type=="Succeeded")].status}' ""
   finish pt-master-0 0
@@ -248,7 +259,7 @@ scenario_pytorch-shape() {
   env_is nomaster-worker-1 pytorch RANK 1
   env_is nomaster-worker-1 pytorch MASTER_ADDR ""
   finish nomaster-worker-0 0
-  eventually 30 "nomaster-worker-0 Succeeded" is pod nomaster-worker-0 '{.status.phase}' Succeeded
+  eventually 90 "nomaster-worker-0 Succeeded" is pod nomaster-worker-0 '{.status.phase}' Succeeded
   sleep 2
   expect pytorchjob nomaster '{.status.conditions[?(@.type=="Succeeded")].status}' ""
   finish nomaster-worker-1 0
@@ -277,7 +288,7 @@ scenario_xgboost-shape() {
   submit XGBoostJob xg 'pass'
   local pods=(xg-master-0 xg-worker-0 xg-worker-1)
   eventually 150 "pods ${pods[*]} created" pods_exist "${pods[@]}"
-  for p in "${pods[@]}"; do eventually 20 "service $p" exists svc "$p"; done
+  for p in "${pods[@]}"; do eventually 60 "service $p" exists svc "$p"; done
   labels_are pod xg-master-0 xgboostjob-controller xg master 0 yes
   labels_are pod xg-worker-1 xgboostjob-controller xg worker 1 no
   labels_are svc xg-master-0 xgboostjob-controller xg master 0 yes
@@ -296,11 +307,11 @@ scenario_xgboost-shape() {
   env_is xg-worker-0 xgboost RANK 1
   env_is xg-worker-1 xgboost RANK 2
   eventually 150 "pods ${pods[*]} Running" pods_running "${pods[@]}"
-  eventually 30 "XGBoostJob xg Running" has_condition xgboostjob xg Running
+  eventually 90 "XGBoostJob xg Running" has_condition xgboostjob xg Running
   expect xgboostjob xg '{.status.conditions[?(@.type=="Running")].reason}' XGBoostJobRunning
   finish xg-worker-0 0
   finish xg-worker-1 0
-  eventually 30 "workers Succeeded" pods_succeeded xg-worker-0 xg-worker-1
+  eventually 90 "workers Succeeded" pods_succeeded xg-worker-0 xg-worker-1
   sleep 2
   expect xgboostjob xg '{.status.conditions[?(@.type=="Succeeded")].status}' ""
   finish xg-master-0 0
@@ -325,7 +336,7 @@ scenario_xdl-shape() {
   submit XDLJob xd 'r["Worker"]["template"]["spec"]["containers"][0]["env"] = [{"name": "ZK_ADDR", "value": "zk://zk-0.zk:2181/xdl/"}]'
   local pods=(xd-ps-0 xd-scheduler-0 xd-worker-0 xd-worker-1)
   eventually 150 "pods ${pods[*]} created" pods_exist "${pods[@]}"
-  for p in "${pods[@]}"; do eventually 20 "service $p" exists svc "$p"; done
+  for p in "${pods[@]}"; do eventually 60 "service $p" exists svc "$p"; done
   labels_are pod xd-ps-0 xdljob-controller xd ps 0 no
   labels_are pod xd-worker-1 xdljob-controller xd worker 1 no
   labels_are svc xd-scheduler-0 xdljob-controller xd scheduler 0 no
@@ -347,11 +358,11 @@ print(json.dumps({"cluster": {"ps": [a("ps",0)], "scheduler": [a("scheduler",0)]
   local got; got=$(python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$config" 2>/dev/null || true)
   [ "$got" = "$want" ] && ok "XDL_CONFIG $got" || fail "XDL_CONFIG = $config, want $want"
   eventually 150 "pods ${pods[*]} Running" pods_running "${pods[@]}"
-  eventually 30 "XDLJob xd Running" has_condition xdljob xd Running
+  eventually 90 "XDLJob xd Running" has_condition xdljob xd Running
   expect xdljob xd '{.status.conditions[?(@.type=="Running")].reason}' XDLJobRunning
   # Default minFinishWorkRate 90: ceil(2 x 0.9) = 2 workers must succeed.
   finish xd-worker-0 0
-  eventually 30 "xd-worker-0 Succeeded" pods_succeeded xd-worker-0
+  eventually 90 "xd-worker-0 Succeeded" pods_succeeded xd-worker-0
   sleep 2
   expect xdljob xd '{.status.conditions[?(@.type=="Succeeded")].status}' ""
   finish xd-worker-1 0
@@ -365,7 +376,7 @@ print(json.dumps({"cluster": {"ps": [a("ps",0)], "scheduler": [a("scheduler",0)]
   eventually 150 "num pods Running" pods_running num-worker-0 num-worker-2 num-extendrole-0
   env_is num-extendrole-0 xdl TASK_NAME extendrole
   finish num-worker-2 0
-  eventually 30 "num-worker-2 Succeeded" pods_succeeded num-worker-2
+  eventually 90 "num-worker-2 Succeeded" pods_succeeded num-worker-2
   sleep 2
   expect xdljob num '{.status.conditions[?(@.type=="Succeeded")].status}' ""
   finish num-extendrole-0 0
@@ -419,7 +430,7 @@ scenario_code-sync() {
 
   echo "--- a malformed annotation (no webhook here) never crashes the reconciler"
   submit PyTorchJob broken "del r['Worker']; j['metadata']['annotations'] = {'kubedl.io/git-sync-config': '{\"branch\": 1'}"
-  eventually 30 "FailedCreatePod event names the annotation" sh -c \
+  eventually 90 "FailedCreatePod event names the annotation" sh -c \
     "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=broken,reason=FailedCreatePod -o jsonpath='{.items[*].message}' | grep -q 'kubedl.io/git-sync-config'"
   exists pod broken-master-0 && fail "a pod was created for the malformed annotation" ||
     ok "no pod for the malformed annotation"
@@ -447,7 +458,7 @@ private_control_plane() {
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "fw=http://127.0.0.1:$peer_port" --unsafe-no-fsync --log-level warn \
     >"$work/etcd.log" 2>&1 &
-  pids+=($!)
+  disposable+=($!)
   "$K8S_BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
     --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
@@ -456,7 +467,7 @@ private_control_plane() {
     --service-cluster-ip-range 10.0.0.0/16 --endpoint-reconciler-type none \
     --authorization-mode RBAC --disable-admission-plugins ServiceAccount \
     --enable-priority-and-fairness=false --profiling=false --v 0 >"$work/apiserver.log" 2>&1 &
-  pids+=($!)
+  disposable+=($!)
   cat >"$dir/kubeconfig" <<KC
 apiVersion: v1
 kind: Config
@@ -483,7 +494,7 @@ KC
 scenario_workloads-auto() {
   echo "--- the shared cluster serves every CRD: auto starts all four, XDLJob included"
   start_reconciler shared --workloads=auto
-  eventually 20 "log: started the XDLJob controller" grep -q "started the XDLJob controller" "$work/shared.log"
+  eventually 60 "log: started the XDLJob controller" grep -q "started the XDLJob controller" "$work/shared.log"
   submit XDLJob auto 'del r["PS"]; del r["Scheduler"]; r["Worker"]["replicas"] = 1'
   eventually 150 "XDLJob reconciled under auto (pod created)" pods_exist auto-worker-0
 
@@ -515,7 +526,7 @@ scenario_workloads-auto() {
     "$KUBECTL" "${pk[@]}" apply -n late -f - >/dev/null || fail "apply XDLJob on the private server"
   # No scheduler runs there: the pod stays Pending, but it and its service exist.
   eventually 150 "late XDLJob got its pod and service" "$KUBECTL" "${pk[@]}" get -n late pod/late-worker-0 svc/late-worker-0
-  eventually 30 "late XDLJob Created condition" sh -c \
+  eventually 90 "late XDLJob Created condition" sh -c \
     "'$KUBECTL' --kubeconfig '$work/cp/kubeconfig' get xdljob -n late late -o jsonpath='{.status.conditions[0].reason}' | grep -q XDLJobCreated"
 }
 
@@ -526,7 +537,7 @@ scenario_workloads-list() {
   submit TFJob tf 'pass'
   submit PyTorchJob pt 'del r["Worker"]'
   eventually 150 "the PyTorchJob is reconciled" pods_exist pt-master-0 svc/pt-master-0
-  eventually 30 "PyTorchJob Created" has_condition pytorchjob pt Created
+  eventually 90 "PyTorchJob Created" has_condition pytorchjob pt Created
   sleep 3
   [ -z "$(k get pods -n "$ns" -l training.kubeflow.org/job-name=tf -o name)" ] &&
     ok "the TFJob got no pods" || fail "the TFJob got pods under -tfjob"
@@ -582,12 +593,12 @@ scenario_examples() {
   "$webhook" --bind-address=127.0.0.1 --port="$port" --health-port=0 \
     --cert-file="$work/server.crt" --key-file="$work/server.key" >"$work/webhook.log" 2>&1 &
   pids+=($!)
-  eventually 30 "webhook ready" curl -sf --cacert "$work/ca.crt" "https://127.0.0.1:$port/readyz"
+  eventually 90 "webhook ready" curl -sf --cacert "$work/ca.crt" "https://127.0.0.1:$port/readyz"
   k label namespace "$ns" "kubedl.io/webhook=$id" >/dev/null
   KUBECTL=$KUBECTL bash "$repo/tools/register-webhooks.sh" "$id" "https://127.0.0.1:$port" "$work/ca.crt"
   local probe='{"apiVersion":"kubeflow.org/v1","kind":"TFJob","metadata":{"name":"probe"},"spec":{"tfReplicaSpecs":{}}}'
   refuses_probe() { ! k create -n "$ns" --dry-run=server -f - <<<"$probe"; }
-  eventually 30 "webhook registration in effect" refuses_probe
+  eventually 90 "webhook registration in effect" refuses_probe
   start_reconciler rec --workloads=auto
   local f
   for f in "$repo"/examples/*.yaml; do
@@ -633,5 +644,6 @@ k create namespace "$ns" >/dev/null
 node=$(k get nodes -o name | sed -n 's|^node/\(kwok-node-.*\)|\1|p' | head -1)
 [ -n "$node" ] || { echo "FAIL: no KWOK node" >&2; exit 1; }
 echo "=== $scenario (namespace $ns)"
+wait_for_binary
 "scenario_$scenario"
 finish_test
