@@ -46,6 +46,8 @@ DEFINE_int32(metrics_port, 8080, "Plain-HTTP port of /metrics; 0 = off.");
 DEFINE_string(gang_scheduler_address, "", "host:port of the gang-scheduler service; empty: none.");
 DEFINE_string(gang_scheduler_ca_file, "", "CA to verify the gang scheduler's TLS certificate.");
 DEFINE_string(metrics_sink_address, "", "host:port of kubedl-metrics' gRPC port; empty: none.");
+DEFINE_string(metrics_snapshot_interval, "30s",
+              "How often the live jobs are sent to kubedl-metrics to rebuild its gauges.");
 DEFINE_string(master_wait_image, "busybox:1.36",
               "Image of the init container that makes PyTorch workers wait for the master.");
 DEFINE_int32(master_wait_retries, 120, "DNS lookups of the master before a worker gives up.");
@@ -135,6 +137,8 @@ int Run() {
     metrics::GrpcJobEventSinkOptions sink_options;
     sink_options.target = FLAGS_metrics_sink_address;
     sink_options.dropped_counter = &dropped;
+    sink_options.snapshot_interval =
+        DurationFlag("metrics-snapshot-interval", FLAGS_metrics_snapshot_interval);
     sink_options.live_jobs = [&manager]() {
       std::vector<v1::LiveJob> live;
       if (!manager) return live;
