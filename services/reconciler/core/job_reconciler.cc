@@ -464,6 +464,15 @@ bool JobReconciler::Pass::CreateService(const api::Replica& replica, int64_t ind
 }
 
 kube::ReconcileResult JobReconciler::Pass::FinishedJob(const Observed& observed) {
+  // Pods that end after their job did (cleanPodPolicy None) still count in the exit codes.
+  if (deps_.job_events != nullptr) {
+    for (const Object& pod : observed.pods) {
+      if (Phase(pod) == "Succeeded") deps_.job_events->PodExited(object_, pod, 0);
+      if (Phase(pod) == "Failed") {
+        deps_.job_events->PodExited(object_, pod, ClassifyFailure(pod, kind_).exit_code);
+      }
+    }
+  }
   const api::RunPolicy policy = api::EffectiveRunPolicy(job_.spec);
   const std::string clean = policy.clean_pod_policy.value_or(std::string(kind_.default_clean_pod_policy));
   if (clean == "All") {
