@@ -146,6 +146,12 @@ int64_t JobReconciler::Recreations(const std::string& uid, int64_t from_annotati
   return known;
 }
 
+void JobReconciler::RememberFinished(const std::string& key, const std::string& uid,
+                                     const api::JobStatus& status) {
+  absl::MutexLock lock(&mu_);
+  finished_[key] = {uid, status};
+}
+
 void JobReconciler::AddRecreations(const std::string& uid, int64_t total) {
   absl::MutexLock lock(&mu_);
   recreations_[uid] = std::max(recreations_[uid], total);
@@ -159,6 +165,8 @@ kube::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
   std::optional<Object> object = jobs->Get(parsed->namespace_, parsed->name);
   if (!object) {
     deps_.expectations->Forget(key);
+    absl::MutexLock lock(&mu_);
+    finished_.erase(key);
     return {};
   }
   if (BeingDeleted(*object)) return {};
@@ -169,6 +177,13 @@ kube::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
     return {};
   }
   api::DefaultJob(*job);
+  if (!api::IsFinished(job->status)) {
+    // The cache may not show the terminal status this process just wrote; acting on the stale
+    // copy would recreate pods that cleanPodPolicy removed.
+    absl::MutexLock lock(&mu_);
+    auto it = finished_.find(key);
+    if (it != finished_.end() && it->second.first == job->uid) job->status = it->second.second;
+  }
   Pass pass(*this, key, std::move(*object), std::move(*job));
   return pass.Run();
 }
@@ -680,6 +695,21 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
     return FinishedJob(observed);
   }
 
+  // Success is decided before anything is created: a pass that sees the job finish must not
+  // create the pods and services a cleanPodPolicy is about to remove.
+  const JobProgress progress =
+      retried.empty() ? framework_.Progress(job_, states) : JobProgress::kNotRunning;
+  if (progress == JobProgress::kSucceeded) {
+    SetCondition(api::kJobSucceeded, api::kConditionTrue, api::kJobSucceeded,
+                 absl::StrCat(ReplicaMessagePrefix(job_), " successfully completed."));
+    if (!job_.status.completion_time) job_.status.completion_time = now_str_;
+    for (auto& [type, rs] : job_.status.replica_statuses) {
+      rs.succeeded += rs.active;
+      rs.active = 0;
+    }
+    return FinishedJob(observed);
+  }
+
   if (!missing_pods.empty() && GangAllowsPods()) {
     for (const auto& [replica, index] : missing_pods) CreatePod(*replica, index);
   }
@@ -693,25 +723,9 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
     }
     SetCondition(api::kJobRestarting, api::kConditionTrue, api::kJobRestarting, message,
                  "Warning");
-  } else {
-    switch (framework_.Progress(job_, states)) {
-      case JobProgress::kSucceeded: {
-        SetCondition(api::kJobSucceeded, api::kConditionTrue, api::kJobSucceeded,
-                     absl::StrCat(ReplicaMessagePrefix(job_), " successfully completed."));
-        if (!job_.status.completion_time) job_.status.completion_time = now_str_;
-        for (auto& [type, rs] : job_.status.replica_statuses) {
-          rs.succeeded += rs.active;
-          rs.active = 0;
-        }
-        return FinishedJob(observed);
-      }
-      case JobProgress::kRunning:
-        SetCondition(api::kJobRunning, api::kConditionTrue, api::kJobRunning,
-                     absl::StrCat(A(job_.descriptor().name), " ", job_.name, " is running."));
-        break;
-      case JobProgress::kNotRunning:
-        break;
-    }
+  } else if (progress == JobProgress::kRunning) {
+    SetCondition(api::kJobRunning, api::kConditionTrue, api::kJobRunning,
+                 absl::StrCat(A(job_.descriptor().name), " ", job_.name, " is running."));
   }
   if (deps_.job_events != nullptr) deps_.job_events->PodsObserved(object_, observed.pods, TotalReplicas(job_));
   WriteStatus();
@@ -733,7 +747,10 @@ void JobReconciler::Pass::WriteStatus() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     current["status"] = status;
     auto written = deps_.client->UpdateStatus(JobResource(kind_), job_.namespace_, current);
-    if (written.ok()) return;
+    if (written.ok()) {
+      if (api::IsFinished(job_.status)) r_.RememberFinished(key_, job_.uid, job_.status);
+      return;
+    }
     if (kube::IsNotFound(written.status())) return;
     if (!kube::IsConflict(written.status())) {
       LOG(WARNING) << key_ << ": writing status: " << written.status();

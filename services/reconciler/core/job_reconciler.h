@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -54,10 +55,15 @@ class JobReconciler {
 
   int64_t Recreations(const std::string& uid, int64_t from_annotation);
   void AddRecreations(const std::string& uid, int64_t total);
+  void RememberFinished(const std::string& key, const std::string& uid,
+                        const api::JobStatus& status);
 
   ReconcilerDeps deps_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> recreations_ ABSL_GUARDED_BY(mu_);  // uid -> count
+  // job key -> (uid, terminal status this process wrote), until the job is gone.
+  absl::flat_hash_map<std::string, std::pair<std::string, api::JobStatus>> finished_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kubedl::reconciler
