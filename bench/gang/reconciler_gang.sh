@@ -49,7 +49,9 @@ run() {  # run LABEL [reconciler flags...]
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$health/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   echo "gang $label: $("$build/bench/reconciler/reconciler_bench" submit "$ns" "$JOBS" "$WORKERS")"
   kill "$pid" 2>/dev/null || true
-  "$KUBECTL" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+  # Wait until the garbage collector is done with this run's pods, so the next run does not pay
+  # for their deletion.
+  "$KUBECTL" delete namespace "$ns" --wait=true --timeout=300s >/dev/null 2>&1 || true
 }
 run off
 run on --gang-scheduler-address="127.0.0.1:$gang_port"
