@@ -1,0 +1,316 @@
+#pragma once
+// Fakes of our own interfaces for the job controller's unit tests: an in-memory API server
+// (kube::Client) whose informer caches only catch up when the test says so (Sync), so informer
+// lag and restarts can be played out; an event recorder that keeps reasons; a settable clock; a
+// gang client that answers what the test tells it.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/gang_client.h"
+#include "kubedl/kube/clock.h"
+#include "kubedl/kube/errors.h"
+#include "kubedl/kube/event_recorder.h"
+#include "kubedl/kube/informer.h"
+#include "kubedl/kube/label_selector.h"
+#include "kubedl/kube/object.h"
+#include "kubedl/kube/rest_client.h"
+
+namespace kubedl::reconciler::testing {
+
+using kube::Object;
+
+class SettableClock final : public kube::Clock {
+ public:
+  absl::Time Now() const override { return now_; }
+  void Advance(absl::Duration d) { now_ += d; }
+
+ private:
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+};
+
+// A cache holding a snapshot of one resource, refreshed by FakeCluster::Sync.
+class SnapshotCache final : public kube::ObjectCache {
+ public:
+  std::optional<Object> Get(const std::string& ns, const std::string& name) const override {
+    auto it = objects_.find(kube::ObjectKey(ns, name));
+    if (it == objects_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<Object> List(const std::string& ns,
+                           const kube::LabelSelector& selector) const override {
+    std::vector<Object> out;
+    for (const auto& [key, obj] : objects_) {
+      if (!ns.empty() && kube::Namespace(obj) != ns) continue;
+      kube::Labels labels;
+      const Object& meta = obj["metadata"];
+      if (auto it = meta.find("labels"); it != meta.end() && it->is_object()) {
+        for (auto label = it->begin(); label != it->end(); ++label) {
+          labels.emplace_back(label.key(), label.value().get<std::string>());
+        }
+      }
+      if (selector.Matches(labels)) out.push_back(obj);
+    }
+    return out;
+  }
+  std::vector<Object> ByIndex(const std::string& index_name,
+                              const std::string& value) const override {
+    std::vector<Object> out;
+    if (index_name != kube::kIndexControllerUid) return out;
+    for (const auto& [key, obj] : objects_) {
+      if (kube::ControllerUid(obj) == value) out.push_back(obj);
+    }
+    return out;
+  }
+  std::vector<std::pair<std::string, std::string>> KeysAndVersions() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [key, obj] : objects_) out.emplace_back(key, kube::ResourceVersion(obj));
+    return out;
+  }
+  size_t Size() const override { return objects_.size(); }
+
+  std::map<std::string, Object> objects_;
+};
+
+// The API server: objects by resource plural, then "ns/name". Pods and services are deleted at
+// once (no finalizers); the test plays the kubelet by SetPodPhase.
+class FakeCluster final : public kube::Client {
+ public:
+  absl::StatusOr<Object> Get(const kube::ResourceRef& ref, const std::string& ns,
+                             const std::string& name) override {
+    absl::MutexLock lock(&mu_);
+    auto& store = store_[ref.resource];
+    auto it = store.find(kube::ObjectKey(ns, name));
+    if (it == store.end()) return kube::MakeApiError(404, "NotFound", name + " not found");
+    return it->second;
+  }
+  absl::StatusOr<kube::ObjectList> List(const kube::ResourceRef& ref, const std::string& ns,
+                                        const kube::ListOptions&) override {
+    absl::MutexLock lock(&mu_);
+    kube::ObjectList list;
+    for (const auto& [key, obj] : store_[ref.resource]) {
+      if (ns.empty() || kube::Namespace(obj) == ns) list.items.push_back(obj);
+    }
+    return list;
+  }
+  absl::StatusOr<Object> Create(const kube::ResourceRef& ref, const std::string& ns,
+                                const Object& obj) override {
+    absl::MutexLock lock(&mu_);
+    const std::string key = kube::ObjectKey(ns, kube::Name(obj));
+    creates_.push_back(ref.resource + "/" + kube::Name(obj));
+    auto& store = store_[ref.resource];
+    if (store.contains(key)) {
+      return kube::MakeApiError(409, "AlreadyExists", kube::Name(obj) + " already exists");
+    }
+    Object stored = obj;
+    stored["metadata"]["namespace"] = ns;
+    stored["metadata"]["uid"] = absl::StrCat("uid-", ++serial_);
+    stored["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
+    stored["metadata"]["creationTimestamp"] = "2027-01-15T08:00:00Z";
+    store[key] = stored;
+    return stored;
+  }
+  absl::StatusOr<Object> Update(const kube::ResourceRef& ref, const std::string& ns,
+                                const Object& obj) override {
+    return Write(ref, ns, obj, /*status_only=*/false);
+  }
+  absl::StatusOr<Object> UpdateStatus(const kube::ResourceRef& ref, const std::string& ns,
+                                      const Object& obj) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++status_writes_;
+    }
+    return Write(ref, ns, obj, /*status_only=*/true);
+  }
+  absl::StatusOr<Object> Patch(const kube::ResourceRef& ref, const std::string& ns,
+                               const std::string& name, kube::PatchType,
+                               const Object& patch, const kube::PatchOptions&) override {
+    absl::MutexLock lock(&mu_);
+    auto& store = store_[ref.resource];
+    auto it = store.find(kube::ObjectKey(ns, name));
+    if (it == store.end()) return kube::MakeApiError(404, "NotFound", name + " not found");
+    Object clean_patch = patch;
+    clean_patch["metadata"].erase("resourceVersion");
+    clean_patch["metadata"].erase("uid");
+    it->second.merge_patch(clean_patch);
+    it->second["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
+    return it->second;
+  }
+  absl::Status Delete(const kube::ResourceRef& ref, const std::string& ns,
+                      const std::string& name, const kube::DeleteOptions&) override {
+    absl::MutexLock lock(&mu_);
+    deletes_.push_back(ref.resource + "/" + name);
+    if (store_[ref.resource].erase(kube::ObjectKey(ns, name)) == 0) {
+      return kube::MakeApiError(404, "NotFound", name + " not found");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::unique_ptr<kube::WatchStream>> Watch(const kube::ResourceRef&,
+                                                           const std::string&,
+                                                           const kube::WatchOptions&) override {
+    return absl::UnimplementedError("the job controller never watches directly");
+  }
+  absl::StatusOr<Object> GetPath(const std::string&) override {
+    return absl::UnimplementedError("not used");
+  }
+  const std::string& DefaultNamespace() const override { return default_ns_; }
+
+  // The informers catch up with the API server.
+  void Sync() {
+    absl::MutexLock lock(&mu_);
+    for (auto [cache, resource] : {std::pair{&pods, "pods"}, std::pair{&services, "services"},
+                                   std::pair{&jobs, "tfjobs"}}) {
+      cache->objects_ = store_[resource];
+    }
+  }
+
+  void Put(const std::string& resource, Object obj) {
+    absl::MutexLock lock(&mu_);
+    if (!obj["metadata"].contains("resourceVersion")) {
+      obj["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
+    }
+    // json's operator= takes its argument by value: compute the key before moving.
+    const std::string key = kube::ObjectKey(kube::Namespace(obj), kube::Name(obj));
+    store_[resource][key] = std::move(obj);
+  }
+  std::optional<Object> Stored(const std::string& resource, const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    auto it = store_[resource].find(kube::ObjectKey("ns", name));
+    if (it == store_[resource].end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> Names(const std::string& resource) {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> names;
+    for (const auto& [key, obj] : store_[resource]) names.push_back(kube::Name(obj));
+    return names;
+  }
+  // Plays the kubelet: the pod's phase, and for a finished pod its container's exit code.
+  void SetPodPhase(const std::string& name, const std::string& phase, int exit_code = 0,
+                   const std::string& reason = "", int restarts = 0) {
+    absl::MutexLock lock(&mu_);
+    Object& pod = store_["pods"][kube::ObjectKey("ns", name)];
+    Object status = {{"phase", phase}};
+    Object cs = {{"name", "tensorflow"}, {"restartCount", restarts}};
+    if (phase == "Succeeded" || phase == "Failed") {
+      cs["state"] = {{"terminated",
+                      {{"exitCode", exit_code},
+                       {"reason", reason.empty() ? (exit_code == 0 ? "Completed" : "Error")
+                                                 : reason}}}};
+    } else {
+      cs["state"] = {{"running", Object::object()}};
+    }
+    status["containerStatuses"] = Object::array({cs});
+    pod["status"] = status;
+    pod["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
+  }
+
+  size_t CountCreates(const std::string& prefix) {
+    absl::MutexLock lock(&mu_);
+    return std::ranges::count_if(creates_, [&](const auto& c) { return c.starts_with(prefix); });
+  }
+  std::vector<std::string> deletes() {
+    absl::MutexLock lock(&mu_);
+    return deletes_;
+  }
+  int status_writes() {
+    absl::MutexLock lock(&mu_);
+    return status_writes_;
+  }
+
+  SnapshotCache pods, services, jobs;
+
+ private:
+  absl::StatusOr<Object> Write(const kube::ResourceRef& ref, const std::string& ns,
+                               const Object& obj, bool status_only) {
+    absl::MutexLock lock(&mu_);
+    auto& store = store_[ref.resource];
+    auto it = store.find(kube::ObjectKey(ns, kube::Name(obj)));
+    if (it == store.end()) return kube::MakeApiError(404, "NotFound", "not found");
+    if (kube::ResourceVersion(obj) != kube::ResourceVersion(it->second)) {
+      return kube::MakeApiError(409, "Conflict", "the object has been modified");
+    }
+    if (status_only) {
+      it->second["status"] = obj.value("status", Object::object());
+    } else {
+      Object status = it->second.value("status", Object::object());
+      it->second = obj;
+      it->second["status"] = status;
+    }
+    it->second["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
+    return it->second;
+  }
+
+  absl::Mutex mu_;
+  std::map<std::string, std::map<std::string, Object>> store_;
+  std::vector<std::string> creates_;
+  std::vector<std::string> deletes_;
+  int status_writes_ = 0;
+  int serial_ = 0;
+  std::string default_ns_ = "default";
+};
+
+class RecordingEvents final : public kube::EventRecorder {
+ public:
+  void Record(const Object&, const std::string& type, const std::string& reason,
+              const std::string& message) override {
+    absl::MutexLock lock(&mu_);
+    events_.push_back({type, reason, message});
+  }
+  void Flush() override {}
+  size_t Count(const std::string& reason) {
+    absl::MutexLock lock(&mu_);
+    return std::ranges::count_if(events_, [&](const auto& e) { return e.reason == reason; });
+  }
+  std::string TypeOf(const std::string& reason) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& e : events_) {
+      if (e.reason == reason) return e.type;
+    }
+    return "";
+  }
+
+ private:
+  struct Event {
+    std::string type, reason, message;
+  };
+  absl::Mutex mu_;
+  std::vector<Event> events_;
+};
+
+class ScriptedGang final : public GangClient {
+ public:
+  absl::StatusOr<GangState> EnsureGang(const api::Job&) override {
+    ++ensures;
+    if (!ensure_error.ok()) return ensure_error;
+    return GangState{admission, "Pending"};
+  }
+  absl::StatusOr<GangState> GetGang(const api::Job&) override {
+    return GangState{admission, ""};
+  }
+  absl::StatusOr<PodBinding> BindPod(const api::Job& job, const std::string& type, int32_t index,
+                                     const std::string&) override {
+    PodBinding binding;
+    binding.labels["gang-label"] = job.name;
+    binding.annotations["gang-annotation"] = absl::StrCat(type, "-", index);
+    binding.scheduler_name = "gang-scheduler";
+    return binding;
+  }
+  absl::Status DeleteGang(const api::Job&) override {
+    ++deletes;
+    return absl::OkStatus();
+  }
+
+  absl::Status ensure_error = absl::OkStatus();
+  GangAdmission admission = GangAdmission::kAdmitted;
+  int ensures = 0;
+  int deletes = 0;
+};
+
+}  // namespace kubedl::reconciler::testing

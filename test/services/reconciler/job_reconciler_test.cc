@@ -1,0 +1,462 @@
+// The shared job controller against fakes of our interfaces (an in-memory API server whose
+// caches lag until synced, a settable clock, a scripted gang client), with the real TFJob
+// framework: naming and labels, expectations, the status machine, restart policies, backoff,
+// deadline, TTL, clean policy, suspend, scale, gang calls, and status writes.
+#include "core/job_reconciler.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/pod_identity.h"
+#include "fake_cluster.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kubedl/api/conditions.h"
+
+namespace kubedl::reconciler::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+Object Template(const std::string& restart_policy_in_template = "") {
+  Object spec = {{"containers", Object::array({{{"name", "tensorflow"}, {"image", "img"}}})}};
+  if (!restart_policy_in_template.empty()) spec["restartPolicy"] = restart_policy_in_template;
+  return {{"spec", spec}};
+}
+
+Object TfJob(Object replica_specs, Object run_policy = Object::object()) {
+  Object spec = {{"tfReplicaSpecs", std::move(replica_specs)}};
+  if (!run_policy.empty()) spec["runPolicy"] = std::move(run_policy);
+  return {{"apiVersion", "kubeflow.org/v1"},
+          {"kind", "TFJob"},
+          {"metadata", {{"name", "job"}, {"namespace", "ns"}, {"uid", "job-uid"}}},
+          {"spec", std::move(spec)}};
+}
+
+Object Workers(int n, const std::string& policy = "Never", Object tmpl = Template()) {
+  return {{"Worker", {{"replicas", n}, {"restartPolicy", policy}, {"template", std::move(tmpl)}}}};
+}
+
+class JobReconcilerTest : public ::testing::Test {
+ protected:
+  JobReconcilerTest() : expectations_(clock_) {}
+
+  JobReconciler& reconciler() {
+    if (!reconciler_) {
+      ReconcilerDeps deps;
+      deps.client = &cluster_;
+      deps.jobs = [this](api::JobKind kind) -> const kube::ObjectCache* {
+        return kind == api::JobKind::kTFJob ? &cluster_.jobs : nullptr;
+      };
+      deps.pods = &cluster_.pods;
+      deps.services = &cluster_.services;
+      deps.events = &events_;
+      deps.expectations = &expectations_;
+      deps.gang = gang_;
+      deps.clock = &clock_;
+      reconciler_ = std::make_unique<JobReconciler>(std::move(deps));
+    }
+    return *reconciler_;
+  }
+
+  void Submit(const Object& job) { cluster_.Put("tfjobs", job); }
+
+  // One reconcile after the informers caught up (sync = false: they lag).
+  kube::ReconcileResult Reconcile(bool sync = true) {
+    if (sync) cluster_.Sync();
+    return reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  }
+
+  Object Job() { return *cluster_.Stored("tfjobs", "job"); }
+  Object Cond(const std::string& type) {
+    for (const Object& c : Job()["status"].value("conditions", Object::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return nullptr;
+  }
+  bool Is(const std::string& type, const std::string& status = "True") {
+    Object c = Cond(type);
+    return !c.is_null() && c.value("status", "") == status;
+  }
+  void AllPods(const std::string& phase) {
+    for (const std::string& name : cluster_.Names("pods")) cluster_.SetPodPhase(name, phase);
+  }
+
+  FakeCluster cluster_;
+  RecordingEvents events_;
+  SettableClock clock_;
+  Expectations expectations_;
+  GangClient* gang_ = nullptr;
+  std::unique_ptr<JobReconciler> reconciler_;
+};
+
+TEST_F(JobReconcilerTest, CreatesEachPodAndHeadlessServiceWithLabelsAndControllerOwner) {
+  Submit(TfJob({{"PS", {{"replicas", 1}, {"template", Template()}}}, {"Worker", Workers(2)["Worker"]}}));
+  Reconcile();
+  EXPECT_THAT(cluster_.Names("pods"), UnorderedElementsAre("job-ps-0", "job-worker-0", "job-worker-1"));
+  EXPECT_THAT(cluster_.Names("services"),
+              UnorderedElementsAre("job-ps-0", "job-worker-0", "job-worker-1"));
+  Object pod = *cluster_.Stored("pods", "job-worker-0");
+  const Object& labels = pod["metadata"]["labels"];
+  EXPECT_EQ(labels["training.kubeflow.org/operator-name"], "tfjob-controller");
+  EXPECT_EQ(labels["training.kubeflow.org/job-name"], "job");
+  EXPECT_EQ(labels["training.kubeflow.org/replica-type"], "worker");
+  EXPECT_EQ(labels["training.kubeflow.org/replica-index"], "0");
+  EXPECT_EQ(labels["training.kubeflow.org/job-role"], "master");
+  EXPECT_EQ(labels["group-name"], "kubeflow.org");
+  EXPECT_EQ(labels["job-role"], "master");
+  EXPECT_FALSE(cluster_.Stored("pods", "job-ps-0")->at("metadata").at("labels").contains("job-role"));
+  const Object& owner = pod["metadata"]["ownerReferences"][0];
+  EXPECT_EQ(owner["uid"], "job-uid");
+  EXPECT_EQ(owner["kind"], "TFJob");
+  EXPECT_EQ(owner["controller"], true);
+  EXPECT_EQ(owner["blockOwnerDeletion"], true);
+  Object svc = *cluster_.Stored("services", "job-worker-0");
+  EXPECT_EQ(svc["spec"]["clusterIP"], "None");
+  EXPECT_EQ(svc["spec"]["ports"][0]["name"], "tfjob-port");
+  EXPECT_EQ(svc["spec"]["ports"][0]["port"], 2222);
+  EXPECT_EQ(events_.Count("SuccessfulCreatePod"), 3u);
+  EXPECT_EQ(events_.Count("SuccessfulCreateService"), 3u);
+  EXPECT_TRUE(Is("Created"));
+  EXPECT_EQ(Cond("Created")["reason"], "TFJobCreated");
+}
+
+TEST_F(JobReconcilerTest, ALaggingInformerNeverCausesASecondCreate) {
+  Submit(TfJob(Workers(2)));
+  Reconcile();
+  // The caches have not seen the pods yet: expectations hold the creates back.
+  for (int i = 0; i < 3; ++i) Reconcile(/*sync=*/false);
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 2u);
+  EXPECT_EQ(cluster_.CountCreates("services/"), 2u);
+}
+
+TEST_F(JobReconcilerTest, AfterARestartAlreadyExistsCountsAsObservedNotAsFailure) {
+  Submit(TfJob(Workers(2)));
+  Reconcile();
+  // A new process: fresh expectations, caches that do not show the pods yet.
+  reconciler_.reset();
+  expectations_.Forget(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  cluster_.pods.objects_.clear();
+  cluster_.services.objects_.clear();
+  kube::ReconcileResult result = reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  EXPECT_FALSE(result.error);
+  EXPECT_EQ(events_.Count("FailedCreatePod"), 0u);
+  EXPECT_EQ(cluster_.Names("pods").size(), 2u);
+  EXPECT_GT(result.requeue_after, absl::ZeroDuration()) << "looks again once the cache caught up";
+}
+
+TEST_F(JobReconcilerTest, ExitCodePolicyBecomesNeverInThePodWithAWarningWhenTheTemplateDiffers) {
+  Submit(TfJob(Workers(1, "ExitCode", Template("OnFailure"))));
+  Reconcile();
+  EXPECT_EQ(cluster_.Stored("pods", "job-worker-0")->at("spec")["restartPolicy"], "Never");
+  EXPECT_EQ(events_.TypeOf("SettedPodTemplateRestartPolicy"), "Warning");
+}
+
+TEST_F(JobReconcilerTest, ReplicaCountsComeFromPodPhasesAndWorkerZeroDecidesSuccess) {
+  Submit(TfJob(Workers(2)));
+  Reconcile();
+  EXPECT_FALSE(Is("Running"));
+  AllPods("Running");
+  Reconcile();
+  EXPECT_TRUE(Is("Running"));
+  EXPECT_EQ(Job()["status"]["replicaStatuses"]["Worker"]["active"], 2);
+  EXPECT_TRUE(Job()["status"].contains("startTime"));
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  Reconcile();
+  EXPECT_TRUE(Is("Succeeded"));
+  EXPECT_TRUE(Is("Running", "False"));
+  EXPECT_EQ(Cond("Succeeded")["reason"], "TFJobSucceeded");
+  EXPECT_TRUE(Job()["status"].contains("completionTime"));
+  // Active replicas count as succeeded once the job is.
+  EXPECT_EQ(Job()["status"]["replicaStatuses"]["Worker"]["succeeded"], 2);
+  EXPECT_EQ(Job()["status"]["replicaStatuses"]["Worker"].value("active", 0), 0);
+}
+
+TEST_F(JobReconcilerTest, ExitCode137RecreatesThePodAndMarksTheJobRestarting) {
+  Submit(TfJob(Workers(2, "ExitCode")));
+  Reconcile();
+  AllPods("Running");
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-1", "Failed", 137);
+  Reconcile();
+  EXPECT_THAT(cluster_.deletes(), ElementsAre("pods/job-worker-1"));
+  EXPECT_TRUE(Is("Restarting"));
+  EXPECT_TRUE(Cond("Running").is_null()) << "Restarting replaces Running";
+  EXPECT_EQ(Job()["metadata"]["annotations"][kRecreationsAnnotation], "1");
+  EXPECT_EQ(events_.Count("ExitedWithCode"), 1u);
+  Reconcile();  // the informer saw the delete: the pod comes back
+  EXPECT_THAT(cluster_.Names("pods"), Contains("job-worker-1"));
+  AllPods("Running");
+  Reconcile();
+  EXPECT_TRUE(Is("Running"));
+  EXPECT_TRUE(Cond("Restarting").is_null());
+  EXPECT_FALSE(Is("Failed"));
+}
+
+TEST_F(JobReconcilerTest, ExitCode1UnderExitCodeFailsTheJobWithTheReplicaMessage) {
+  Submit(TfJob(Workers(2, "ExitCode")));
+  Reconcile();
+  AllPods("Running");
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-1", "Failed", 1);
+  Reconcile();
+  EXPECT_TRUE(Is("Failed"));
+  EXPECT_EQ(Cond("Failed")["message"], "TFJob ns/job has failed because 1 Worker replica(s) failed.");
+  EXPECT_TRUE(cluster_.deletes().empty());
+  EXPECT_EQ(Job()["status"]["replicaStatuses"]["Worker"]["failed"], 1);
+}
+
+TEST_F(JobReconcilerTest, OomKilledIsRetryableEvenUnderNever) {
+  Submit(TfJob(Workers(1, "Never")));
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-0", "Failed", 137, "OOMKilled");
+  Reconcile();
+  EXPECT_FALSE(Is("Failed"));
+  EXPECT_TRUE(Is("Restarting"));
+}
+
+TEST_F(JobReconcilerTest, BackoffLimitCountsContainerRestartsToo) {
+  Submit(TfJob(Workers(1, "OnFailure"), {{"backoffLimit", 2}}));
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-0", "Running", 0, "", /*restarts=*/3);
+  Reconcile();
+  EXPECT_TRUE(Is("Failed"));
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobBackoffLimitExceeded");
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(), HasSubstr("backoff limit (2)"));
+}
+
+TEST_F(JobReconcilerTest, BackoffLimitCountsRecreationsAcrossPasses) {
+  Submit(TfJob(Workers(1, "ExitCode"), {{"backoffLimit", 1}}));
+  Reconcile();
+  for (int round = 0; round < 2; ++round) {
+    cluster_.SetPodPhase("job-worker-0", "Failed", 137);
+    Reconcile();  // deletes
+    Reconcile();  // recreates
+  }
+  EXPECT_TRUE(Is("Failed"));
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobBackoffLimitExceeded");
+}
+
+TEST_F(JobReconcilerTest, ActiveDeadlineRequeuesForTheRestAndThenFails) {
+  Submit(TfJob(Workers(1), {{"activeDeadlineSeconds", 30}}));
+  kube::ReconcileResult first = Reconcile();
+  EXPECT_EQ(first.requeue_after, absl::Seconds(30));
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_EQ(Reconcile().requeue_after, absl::Seconds(20));
+  clock_.Advance(absl::Seconds(21));
+  Reconcile();
+  EXPECT_TRUE(Is("Failed"));
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobDeadlineExceeded");
+}
+
+TEST_F(JobReconcilerTest, TtlAfterFinishedRequeuesThenDeletesTheJob) {
+  Submit(TfJob(Workers(1), {{"ttlSecondsAfterFinished", 60}}));
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  EXPECT_EQ(Reconcile().requeue_after, absl::Seconds(60));
+  clock_.Advance(absl::Seconds(61));
+  Reconcile();
+  EXPECT_FALSE(cluster_.Stored("tfjobs", "job").has_value());
+}
+
+TEST_F(JobReconcilerTest, CleanPodPolicyRunningDeletesOnlyUnfinishedPodsAndTheirServices) {
+  Submit(TfJob({{"PS", {{"replicas", 1}, {"template", Template()}}}, {"Worker", Workers(1)["Worker"]}},
+               {{"cleanPodPolicy", "Running"}}));
+  Reconcile();
+  AllPods("Running");
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  Reconcile();
+  EXPECT_TRUE(Is("Succeeded"));
+  EXPECT_THAT(cluster_.Names("pods"), ElementsAre("job-worker-0"));
+  EXPECT_THAT(cluster_.Names("services"), ElementsAre("job-worker-0"));
+}
+
+TEST_F(JobReconcilerTest, CleanPodPolicyAllDeletesEverything) {
+  Submit(TfJob(Workers(2), {{"cleanPodPolicy", "All"}}));
+  Reconcile();
+  AllPods("Running");
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  Reconcile();
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+  EXPECT_THAT(cluster_.Names("services"), IsEmpty());
+}
+
+TEST_F(JobReconcilerTest, AStaleJobCacheAfterSuccessNeverRecreatesCleanedPods) {
+  Submit(TfJob(Workers(2), {{"cleanPodPolicy", "All"}}));
+  Reconcile();
+  AllPods("Running");
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  cluster_.Sync();
+  const auto stale_jobs = cluster_.jobs.objects_;  // before the Succeeded status was written
+  reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  ASSERT_TRUE(Is("Succeeded"));
+  ASSERT_THAT(cluster_.Names("pods"), IsEmpty());
+  // The pods' deletion reaches the cache before the job's new status does.
+  cluster_.Sync();
+  cluster_.jobs.objects_ = stale_jobs;
+  reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 2u);
+  EXPECT_EQ(cluster_.CountCreates("services/"), 2u);
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+}
+
+TEST_F(JobReconcilerTest, CleanPodPolicyNoneKeepsEverything) {
+  Submit(TfJob(Workers(2)));
+  Reconcile();
+  AllPods("Running");
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  Reconcile();
+  EXPECT_EQ(cluster_.Names("pods").size(), 2u);
+  EXPECT_TRUE(cluster_.deletes().empty());
+}
+
+TEST_F(JobReconcilerTest, SuspendDeletesPodsAndServicesAndResumeResetsStartTime) {
+  Submit(TfJob(Workers(2)));
+  Reconcile();
+  AllPods("Running");
+  Reconcile();
+  const std::string started = Job()["status"]["startTime"];
+  Object job = Job();
+  job["spec"]["runPolicy"] = {{"suspend", true}};
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+  EXPECT_THAT(cluster_.Names("services"), IsEmpty());
+  EXPECT_TRUE(Is("Suspended"));
+  EXPECT_TRUE(Is("Running", "False"));
+  Reconcile();
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 2u) << "no pods while suspended";
+
+  clock_.Advance(absl::Seconds(5));
+  job = Job();
+  job["spec"]["runPolicy"] = {{"suspend", false}};
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  EXPECT_TRUE(Is("Suspended", "False"));
+  EXPECT_EQ(Cond("Suspended")["reason"], "TFJobResumed");
+  EXPECT_NE(Job()["status"]["startTime"], started);
+  EXPECT_EQ(cluster_.Names("pods").size(), 2u);
+}
+
+TEST_F(JobReconcilerTest, ScalingDownDeletesHighIndicesAndScalingUpCreatesMissingOnes) {
+  Submit(TfJob(Workers(4)));
+  Reconcile();
+  Object job = Job();
+  job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 2;
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  EXPECT_THAT(cluster_.Names("pods"), UnorderedElementsAre("job-worker-0", "job-worker-1"));
+  EXPECT_THAT(cluster_.Names("services"), UnorderedElementsAre("job-worker-0", "job-worker-1"));
+  job = Job();
+  job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 3;
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  EXPECT_THAT(cluster_.Names("pods"),
+              UnorderedElementsAre("job-worker-0", "job-worker-1", "job-worker-2"));
+}
+
+TEST_F(JobReconcilerTest, PodsOfAnotherControllerAreLeftAloneAndOrphansAdopted) {
+  Object orphan = {{"metadata",
+                    {{"name", "job-worker-0"}, {"namespace", "ns"}, {"uid", "orphan"},
+                     {"labels", {{"training.kubeflow.org/operator-name", "tfjob-controller"},
+                                 {"training.kubeflow.org/job-name", "job"},
+                                 {"training.kubeflow.org/replica-type", "worker"},
+                                 {"training.kubeflow.org/replica-index", "0"}}}}}};
+  Object foreign = orphan;
+  foreign["metadata"]["name"] = "job-worker-1";
+  foreign["metadata"]["uid"] = "foreign";
+  foreign["metadata"]["labels"]["training.kubeflow.org/replica-index"] = "1";
+  foreign["metadata"]["ownerReferences"] = Object::array(
+      {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "rs"}, {"uid", "rs-uid"},
+        {"controller", true}}});
+  cluster_.Put("pods", orphan);
+  cluster_.Put("pods", foreign);
+  Submit(TfJob(Workers(1)));
+  Reconcile();
+  EXPECT_EQ(cluster_.Stored("pods", "job-worker-0")->at("metadata")["ownerReferences"][0]["uid"],
+            "job-uid");
+  EXPECT_EQ(cluster_.Stored("pods", "job-worker-1")->at("metadata")["ownerReferences"][0]["uid"],
+            "rs-uid");
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 0u);
+}
+
+TEST_F(JobReconcilerTest, StatusIsWrittenOnlyWhenItChanged) {
+  Submit(TfJob(Workers(1)));
+  Reconcile();
+  AllPods("Running");
+  Reconcile();
+  const int writes = cluster_.status_writes();
+  Reconcile();
+  Reconcile();
+  EXPECT_EQ(cluster_.status_writes(), writes);
+}
+
+TEST_F(JobReconcilerTest, AStatusConflictIsRetriedOnTheNewestVersion) {
+  Submit(TfJob(Workers(1)));
+  cluster_.Sync();
+  // Someone edits the job after the cache saw it: the first status write conflicts.
+  Object job = Job();
+  job["metadata"]["labels"] = {{"edited", "yes"}};
+  cluster_.Put("tfjobs", job);
+  cluster_.Put("tfjobs", Job());  // a second write bumps the version again
+  kube::ReconcileResult result = reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  EXPECT_FALSE(result.error);
+  EXPECT_TRUE(Is("Created"));
+  EXPECT_EQ(Job()["metadata"]["labels"]["edited"], "yes");
+}
+
+TEST_F(JobReconcilerTest, GangErrorsCreateNoPodAndRequeueWithAnEventAndMessage) {
+  ScriptedGang gang;
+  gang.ensure_error = absl::UnavailableError("gang service at 127.0.0.1:1 is unreachable");
+  gang_ = &gang;
+  Submit(TfJob(Workers(2)));
+  kube::ReconcileResult result = Reconcile();
+  EXPECT_TRUE(result.requeue);
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+  EXPECT_EQ(events_.TypeOf("GangSchedulingFailed"), "Warning");
+  EXPECT_THAT(Cond("Created")["message"].get<std::string>(), HasSubstr("unreachable"));
+}
+
+TEST_F(JobReconcilerTest, APendingGangHoldsPodsBackUntilAdmitted) {
+  ScriptedGang gang;
+  gang.admission = GangAdmission::kPending;
+  gang_ = &gang;
+  Submit(TfJob(Workers(2)));
+  EXPECT_GT(Reconcile().requeue_after, absl::ZeroDuration());
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+  gang.admission = GangAdmission::kAdmitted;
+  Reconcile();
+  Object pod = *cluster_.Stored("pods", "job-worker-1");
+  EXPECT_EQ(pod["metadata"]["labels"]["gang-label"], "job");
+  EXPECT_EQ(pod["metadata"]["annotations"]["gang-annotation"], "Worker-1");
+  EXPECT_EQ(pod["spec"]["schedulerName"], "gang-scheduler");
+}
+
+TEST_F(JobReconcilerTest, TheGangIsDeletedWhenTheJobFinishesOrIsSuspended) {
+  ScriptedGang gang;
+  gang_ = &gang;
+  Submit(TfJob(Workers(1)));
+  Reconcile();
+  Reconcile();  // the informer shows the pod (what clears its create expectation)
+  EXPECT_EQ(gang.deletes, 0);
+  Object job = Job();
+  job["spec"]["runPolicy"] = {{"suspend", true}};
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  EXPECT_EQ(gang.deletes, 1);
+  job = Job();
+  job["spec"]["runPolicy"] = {{"suspend", false}};
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-0", "Succeeded");
+  Reconcile();
+  EXPECT_TRUE(Is("Succeeded"));
+  EXPECT_EQ(gang.deletes, 2);
+}
+
+}  // namespace
+}  // namespace kubedl::reconciler::testing
