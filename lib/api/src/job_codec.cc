@@ -290,11 +290,19 @@ RunPolicy EffectiveRunPolicy(const JobSpec& spec) {
 
 absl::StatusOr<Job> ParseJob(const Json& object, FieldErrors* type_errors) {
   if (!object.is_object()) return absl::InvalidArgumentError("a job must be a JSON object");
-  std::string api_version = object.value("apiVersion", Json("")).is_string()
-                                ? object.value("apiVersion", std::string())
+  return ParseJob(Json(object), type_errors);
+}
+
+absl::StatusOr<Job> ParseJob(Json&& moved_object, FieldErrors* type_errors) {
+  if (!moved_object.is_object()) {
+    return absl::InvalidArgumentError("a job must be a JSON object");
+  }
+  std::string api_version = moved_object.value("apiVersion", Json("")).is_string()
+                                ? moved_object.value("apiVersion", std::string())
                                 : std::string();
-  std::string kind_name =
-      object.value("kind", Json("")).is_string() ? object.value("kind", std::string()) : "";
+  std::string kind_name = moved_object.value("kind", Json("")).is_string()
+                              ? moved_object.value("kind", std::string())
+                              : std::string();
   const KindDescriptor* kind = FindKind(api_version, kind_name);
   if (kind == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("apiVersion \"", api_version, "\" kind \"",
@@ -304,7 +312,9 @@ absl::StatusOr<Job> ParseJob(const Json& object, FieldErrors* type_errors) {
   Reader r(&errors);
   Job job;
   job.kind = kind->kind;
-  job.raw = object;
+  job.raw = std::move(moved_object);
+  // Every typed field below is read from the raw object the job now owns.
+  const Json& object = job.raw;
   if (const Json* meta = r.Object(object, "metadata", "")) {
     job.name = r.String(*meta, "name", "metadata").value_or("");
     job.namespace_ = r.String(*meta, "namespace", "metadata").value_or("");
@@ -372,9 +382,11 @@ absl::StatusOr<Job> ParseJob(const Json& object, FieldErrors* type_errors) {
   return job;
 }
 
-Json ToJson(const Job& job) {
+namespace {
+
+// `out` is the job's raw object (or an empty object): typed fields are written over it.
+Json WriteJobOver(Json out, const Job& job) {
   const KindDescriptor& kind = job.descriptor();
-  Json out = job.raw.is_object() ? job.raw : Json::object();
   if (!out.contains("apiVersion")) out["apiVersion"] = kind.api_version;
   if (!out.contains("kind")) out["kind"] = kind.name;
   if (!out.contains("metadata") && !job.name.empty()) {
@@ -428,6 +440,17 @@ Json ToJson(const Job& job) {
     WriteStatus(ObjectAt(out, "status"), job.status);
   }
   return out;
+}
+
+}  // namespace
+
+Json ToJson(const Job& job) {
+  return WriteJobOver(job.raw.is_object() ? job.raw : Json::object(), job);
+}
+
+Json ToJson(Job&& job) {
+  Json raw = job.raw.is_object() ? std::move(job.raw) : Json::object();
+  return WriteJobOver(std::move(raw), job);
 }
 
 Json ToJson(const JobStatus& status) {

@@ -77,10 +77,11 @@ class Validator {
   }
 
   void ValidateName() {
-    const Json& meta = job_.raw.contains("metadata") ? job_.raw["metadata"] : Json();
     if (job_.name.empty()) {
-      // generateName: the API server picks the name after mutating admission.
-      if (meta.is_object() && meta.contains("generateName")) return;
+      // generateName: the API server picks the name after mutating admission. (Looked up in
+      // place: binding `meta` to a conditional with a temporary copied all of metadata.)
+      auto meta = job_.raw.find("metadata");
+      if (meta != job_.raw.end() && meta->is_object() && meta->contains("generateName")) return;
       errors_.push_back(Required("metadata.name"));
       return;
     }

@@ -40,6 +40,30 @@ TEST(JobCodecTest, RoundTripIsExactIncludingUnknownFieldsAndKeyOrder) {
   EXPECT_EQ(out.dump(), in.dump());  // same keys, same order
 }
 
+TEST(JobCodecTest, ParsingAMovedObjectAndWritingAMovedJobGiveWhatTheCopyingOverloadsGive) {
+  Json in = MinimalJob(JobKind::kPyTorchJob);
+  in["metadata"]["annotations"] = {{"k", "v"}};
+  in["spec"]["backoffLimit"] = 2;  // a legacy key, so the written job differs from the input
+  Job copied = MustParse(in);
+  auto moved = ParseJob(Json(in));
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->raw, copied.raw);
+  EXPECT_EQ(moved->annotations, copied.annotations);
+  EXPECT_EQ(moved->spec.legacy_run_policy.backoff_limit, 2);
+  ASSERT_EQ(moved->spec.replica_specs.size(), copied.spec.replica_specs.size());
+  EXPECT_EQ(moved->spec.replica_specs[0].spec.template_spec,
+            copied.spec.replica_specs[0].spec.template_spec);
+
+  moved->spec.legacy_run_policy.backoff_limit = 5;
+  copied.spec.legacy_run_policy.backoff_limit = 5;
+  Json written_from_copy = ToJson(copied);
+  EXPECT_EQ(written_from_copy["spec"]["backoffLimit"], 5);
+  EXPECT_EQ(ToJson(*std::move(moved)), written_from_copy);
+
+  Json bad = Json::array();
+  EXPECT_EQ(ParseJob(std::move(bad)).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(JobCodecTest, WrongApiVersionOrKindIsRefused) {
   Json job = MinimalJob(JobKind::kTFJob);
   job["apiVersion"] = "kubeflow.org/v2";

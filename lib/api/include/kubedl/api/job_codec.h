@@ -13,11 +13,15 @@ namespace kubedl::api {
 //    joined by ", "), e.g. `spec.tfReplicaSpecs[Worker].replicas: Invalid value: "two": must be
 //    of type integer`. `type_errors` (when given) receives them one by one.
 absl::StatusOr<Job> ParseJob(const Json& object, FieldErrors* type_errors = nullptr);
+// The same, taking the object over as Job::raw instead of copying it (the webhook's hot path).
+absl::StatusOr<Job> ParseJob(Json&& object, FieldErrors* type_errors = nullptr);
 
 // Writes the job back: job.raw with every typed field written over it. A field set to nullopt
 // that is present in raw is removed (e.g. legacy keys after DefaultJob moved them); `status` is
 // only written when raw had one or the typed status is not empty.
 Json ToJson(const Job& job);
+// The same, starting from the job's raw object moved out instead of a copy of it.
+Json ToJson(Job&& job);
 
 Json ToJson(const JobStatus& status);
 absl::StatusOr<JobStatus> ParseJobStatus(const Json& status);
