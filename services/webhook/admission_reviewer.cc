@@ -70,7 +70,8 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
   if (request_it == review.end() || !request_it->is_object()) {
     return BadRequest("AdmissionReview has no request");
   }
-  const Json& request = *request_it;
+  // Not const: the job object is moved out of the parsed review instead of copied.
+  Json& request = *request_it;
   std::string uid = StringAt(request, "uid");
   if (uid.empty()) return BadRequest("AdmissionReview request has no uid");
   std::string operation = StringAt(request, "operation");
@@ -87,7 +88,7 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
   if (object_it == request.end() || !object_it->is_object()) {
     return Deny(uid, operation, 400, "BadRequest", "AdmissionReview request has no object");
   }
-  const Json& object = *object_it;
+  Json& object = *object_it;
   std::string object_kind = StringAt(object, "kind");
   std::string object_api_version = StringAt(object, "apiVersion");
   if (object_kind != kind.name || object_api_version != kind.api_version) {
@@ -96,13 +97,18 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
                              std::string(kind.name), ", not \"", object_api_version, "\" \"",
                              object_kind, "\""));
   }
-  std::string name = StringAt(object.value("metadata", Json::object()), "name");
+  // find, not value(): value() would copy the whole metadata, managedFields included.
+  auto meta_it = object.find("metadata");
+  std::string name = meta_it != object.end() ? StringAt(*meta_it, "name") : "";
   if (name.empty()) name = StringAt(request, "name");
   std::string group(kind.group);
   std::string kind_name(kind.name);
 
+  // The mutating webhook diffs against the object as sent, so it parses a copy; the validating
+  // webhook needs the object no more and hands it over.
   api::FieldErrors type_errors;
-  auto job = api::ParseJob(object, &type_errors);
+  auto job = type == WebhookType::kMutate ? api::ParseJob(object, &type_errors)
+                                          : api::ParseJob(std::move(object), &type_errors);
   if (!job.ok()) {
     if (type_errors.empty()) {
       return Deny(uid, operation, 400, "BadRequest", std::string(job.status().message()));
@@ -113,7 +119,9 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
   api::DefaultingResult defaulting = api::DefaultJob(*job);
 
   if (type == WebhookType::kMutate) {
-    Json patch = Json::diff(object, api::ToJson(*job));
+    Json written = api::ToJson(*std::move(job));
+    // An already-defaulted job (the common case for UPDATE) is compared without building a diff.
+    Json patch = written == object ? Json::array() : Json::diff(object, written);
     Json response = Response(uid, true);
     ReviewResult result = ReviewResult::kAllowed;
     if (!patch.empty()) {
@@ -129,7 +137,7 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
   std::optional<api::Job> old_job;
   if (operation == "UPDATE") {
     if (auto old_it = request.find("oldObject"); old_it != request.end() && old_it->is_object()) {
-      auto parsed = api::ParseJob(*old_it);
+      auto parsed = api::ParseJob(std::move(*old_it));
       if (parsed.ok()) {
         old_job = *std::move(parsed);
         api::DefaultJob(*old_job);
