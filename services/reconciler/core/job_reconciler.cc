@@ -658,6 +658,10 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
     rs.active = state.active;
     rs.succeeded = state.succeeded;
     rs.failed = state.failed;
+    // The scale subresource's labelSelectorPath: lets an autoscaler find this type's pods.
+    rs.selector = absl::StrCat(A(kLabelOperatorName), "=", OperatorName(job_.kind), ",",
+                               A(kLabelJobName), "=", job_.name, ",", A(kLabelReplicaType), "=",
+                               lower);
   }
 
   // Recreations are counted once, when the pod is deleted, and kept on the job.

@@ -13,6 +13,7 @@ namespace kubedl::reconciler {
 
 absl::StatusOr<WorkloadSelection> ParseWorkloads(std::string_view flag, std::string_view env) {
   absl::string_view value = absl::StripAsciiWhitespace(A(flag.empty() ? env : flag));
+  const char* source = flag.empty() ? "WORKLOADS_ENABLE" : "--workloads";
   if (value.empty()) value = "auto";
   WorkloadSelection selection;
   std::vector<api::JobKind> removed;
@@ -31,7 +32,7 @@ absl::StatusOr<WorkloadSelection> ParseWorkloads(std::string_view flag, std::str
       std::vector<std::string> valid;
       for (const auto& d : api::AllKinds()) valid.emplace_back(d.name);
       return absl::InvalidArgumentError(
-          absl::StrCat("--workloads: unknown workload \"", item, "\"; valid: auto, *, ",
+          absl::StrCat(source, ": unknown workload \"", item, "\"; valid: auto, *, ",
                        absl::StrJoin(valid, ", "), " (prefix a kind with - to disable it)"));
     }
     if (remove) {

@@ -55,6 +55,13 @@ TEST(Workloads, UnknownNameIsRefusedWithTheValidOnes) {
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.status().message().find("MPIJob"), std::string::npos);
   EXPECT_NE(s.status().message().find("TFJob, PyTorchJob, XGBoostJob, XDLJob"), std::string::npos);
+  EXPECT_NE(s.status().message().find("--workloads"), std::string::npos);
+}
+
+TEST(Workloads, UnknownNameFromTheEnvironmentNamesTheVariable) {
+  auto s = ParseWorkloads("", "mpijob");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("WORKLOADS_ENABLE"), std::string::npos);
 }
 
 }  // namespace
