@@ -31,10 +31,10 @@ test: build controlplane
 test-unit: build
 	@cd $(BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
 
-# ASan + UBSan build of the libraries and services, running the unit tests.
+# ASan + UBSan build of the libraries and the unit tests (nothing else), running the unit tests.
 test-san: deps
 	@cmake -S . -B $(SAN_BUILD_DIR) -G Ninja -DKUBEDL_SANITIZE=ON -DKUBEDL_BENCHMARKS=OFF $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(SAN_BUILD_DIR) -j $(JOBS)
+	@cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target kubedl_unit_tests
 	@cd $(SAN_BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
 
 # Builds, starts the control plane and the four services, runs the examples to completion.

@@ -6,7 +6,10 @@ if(KUBEDL_WERROR)
 endif()
 if(KUBEDL_SANITIZE)
   target_compile_options(kubedl_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
-                         -fno-sanitize-recover=undefined)
+                         -fno-sanitize-recover=undefined
+                         # GCC's flow analysis sees through ASan's instrumentation badly and reports
+                         # uninitialised reads inside Boost.Beast/optional that do not exist.
+                         -Wno-maybe-uninitialized)
   target_link_options(kubedl_flags INTERFACE -fsanitize=address,undefined)
 endif()
 
@@ -36,4 +39,17 @@ function(kubedl_test)
     "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${T_LABELS}\")\n"
     "endforeach()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${label_script}")
+  if("unit" IN_LIST T_LABELS)
+    set_property(GLOBAL APPEND PROPERTY KUBEDL_UNIT_TEST_TARGETS ${T_NAME})
+  endif()
+endfunction()
+
+# `kubedl_unit_tests` builds only what `ctest -L unit` runs, so the sanitizer pass skips the
+# integration tests and benchmarks. Called once, after every test directory was added.
+function(kubedl_add_unit_tests_target)
+  get_property(targets GLOBAL PROPERTY KUBEDL_UNIT_TEST_TARGETS)
+  add_custom_target(kubedl_unit_tests)
+  if(targets)
+    add_dependencies(kubedl_unit_tests ${targets})
+  endif()
 endfunction()
