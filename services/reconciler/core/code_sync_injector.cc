@@ -23,12 +23,14 @@ std::string Script(api::CodeSourceType type) {
   switch (type) {
     case api::CodeSourceType::kHttp:
       // Downloads the archive and unpacks it by its extension (.tar.gz/.tgz, .tar, .zip).
+      // TMPDIR is honoured so that scripts sharing a filesystem never share the archive.
       fetch =
-          "fetch() { wget -q -O /tmp/code.archive \"$CODE_SOURCE\" || return 1; "
+          "fetch() { a=\"${TMPDIR:-/tmp}/code.archive\"; "
+          "wget -q -O \"$a\" \"$CODE_SOURCE\" || return 1; "
           "case \"$CODE_SOURCE\" in "
-          "*.zip) unzip -o -q /tmp/code.archive -d \"$CODE_ROOT/$CODE_DEST\" ;; "
-          "*.tar) tar -xf /tmp/code.archive -C \"$CODE_ROOT/$CODE_DEST\" ;; "
-          "*) tar -xzf /tmp/code.archive -C \"$CODE_ROOT/$CODE_DEST\" ;; esac; }; ";
+          "*.zip) unzip -o -q \"$a\" -d \"$CODE_ROOT/$CODE_DEST\" ;; "
+          "*.tar) tar -xf \"$a\" -C \"$CODE_ROOT/$CODE_DEST\" ;; "
+          "*) tar -xzf \"$a\" -C \"$CODE_ROOT/$CODE_DEST\" ;; esac; }; ";
       break;
     case api::CodeSourceType::kHdfs:
       fetch =

@@ -422,7 +422,7 @@ scenario_code-sync() {
   expect pod arch-master-0 "$c.env[?(@.name==\"CODE_DEST\")].value}" model-v2
   expect pod arch-master-0 "$c.env[?(@.name==\"CODE_SYNC_MAX_FAILURES\")].value}" 5
   local script; script=$(jp pod arch-master-0 "$c.command[2]}")
-  case "$script" in *'wget -q -O /tmp/code.archive "$CODE_SOURCE"'*'tar -xzf'*) ok "http fetch script" ;;
+  case "$script" in *'a="${TMPDIR:-/tmp}/code.archive"'*'wget -q -O "$a" "$CODE_SOURCE"'*'tar -xzf "$a"'*) ok "http fetch script" ;;
     *) fail "code-sync-http script: $script" ;; esac
   expect pod arch-master-0 '{.spec.containers[0].volumeMounts[?(@.name=="git-sync")].mountPath}' /src/model-v2
 

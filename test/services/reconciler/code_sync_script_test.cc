@@ -67,7 +67,9 @@ class CodeSyncScript : public ::testing::Test {
 
   // Runs the container's command with nothing but its env (and PATH); returns the exit code.
   int Run(const api::Json& init) {
-    std::string cmd = absl::StrCat("env -i PATH=", Quote((dir_ / "bin").string() + ":/usr/bin:/bin"));
+    // TMPDIR keeps the archive of tests running side by side apart.
+    std::string cmd = absl::StrCat("env -i PATH=", Quote((dir_ / "bin").string() + ":/usr/bin:/bin"),
+                                   " TMPDIR=", Quote(dir_.string()));
     for (const api::Json& e : init["env"]) {
       absl::StrAppend(&cmd, " ", e["name"].get<std::string>(), "=",
                       Quote(e["value"].get<std::string>()));
