@@ -15,6 +15,7 @@
 #include "core/pod_failure.h"
 #include "core/pod_identity.h"
 #include "core/pod_template.h"
+#include "core/slow_start.h"
 #include "glog/logging.h"
 #include "kubedl/api/conditions.h"
 #include "kubedl/api/defaults.h"
@@ -27,6 +28,9 @@ namespace kubedl::reconciler {
 namespace {
 
 using kube::Object;
+
+// The largest slow-start batch of creates one pass sends at once.
+constexpr size_t kMaxCreateBatch = 32;
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -107,8 +111,18 @@ class JobReconciler::Pass {
   void DeletePod(const Object& pod, std::string_view why);
   void DeleteService(const Object& service);
   void DeleteAll(const Observed& observed, bool only_unfinished);
-  bool CreatePod(const api::Replica& replica, int64_t index);
-  bool CreateService(const api::Replica& replica, int64_t index);
+  // A pod or service this pass is about to create.
+  struct PlannedCreate {
+    bool is_pod = true;
+    std::string name;
+    Object body;
+    absl::StatusOr<Object> result = absl::UnknownError("not sent");
+    std::string ExpectationName() const { return is_pod ? name : absl::StrCat("svc/", name); }
+  };
+  // Nothing when the pod cannot be made now (the reason is recorded as an event).
+  std::optional<PlannedCreate> PlanPod(const api::Replica& replica, int64_t index);
+  PlannedCreate PlanService(const api::Replica& replica, int64_t index);
+  void CreateAll(std::vector<PlannedCreate> planned);
   // True when pods may be created now (no gang, or the gang exists and is admitted).
   bool GangAllowsPods();
   void DeleteGang();
@@ -341,7 +355,8 @@ void JobReconciler::Pass::DeleteGang() {
   }
 }
 
-bool JobReconciler::Pass::CreatePod(const api::Replica& replica, int64_t index) {
+std::optional<JobReconciler::Pass::PlannedCreate> JobReconciler::Pass::PlanPod(
+    const api::Replica& replica, int64_t index) {
   const std::string name = ReplicaName(job_.name, replica.type, index);
   api::Json pod = api::Json::object();
   pod["apiVersion"] = "v1";
@@ -377,7 +392,7 @@ bool JobReconciler::Pass::CreatePod(const api::Replica& replica, int64_t index) 
   if (!decorated.ok()) {
     deps_.events->Record(object_, "Warning", "FailedCreatePod",
                          absl::StrCat("Error creating pod ", name, ": ", decorated.message()));
-    return false;  // a spec problem: retrying the same spec cannot help
+    return std::nullopt;  // a spec problem: retrying the same spec cannot help
   }
   if (deps_.gang != nullptr) {
     const std::string scheduler = pod["spec"].value("schedulerName", "");
@@ -388,7 +403,7 @@ bool JobReconciler::Pass::CreatePod(const api::Replica& replica, int64_t index) 
                            absl::StrCat("Binding pod ", name, " to its gang failed: ",
                                         binding.status().message()));
       result_.requeue = true;
-      return false;  // never create a pod outside its gang
+      return std::nullopt;  // never create a pod outside its gang
     }
     for (const auto& [k, v] : binding->labels) pod["metadata"]["labels"][k] = v;
     for (const auto& [k, v] : binding->annotations) pod["metadata"]["annotations"][k] = v;
@@ -398,30 +413,14 @@ bool JobReconciler::Pass::CreatePod(const api::Replica& replica, int64_t index) 
     }
   }
 
-  deps_.expectations->ExpectCreate(key_, name);
-  absl::StatusOr<Object> created =
-      deps_.client->Create(kube::resources::Pods(), job_.namespace_, ToKube(pod));
-  if (created.ok()) {
-    deps_.events->Record(object_, "Normal", "SuccessfulCreatePod",
-                         absl::StrCat("Created pod: ", name));
-    return true;
-  }
-  if (kube::IsAlreadyExists(created.status())) {
-    // An earlier pass or process made it, or the pod of that name is still being deleted (a
-    // recreation): names are deterministic, so nothing is duplicated. Look again shortly; the
-    // informer may never send an event for this name that would clear the expectation.
-    deps_.expectations->CreateObserved(key_, name);
-    Requeue(absl::Seconds(1));
-    return true;
-  }
-  deps_.expectations->CreateObserved(key_, name);
-  deps_.events->Record(object_, "Warning", "FailedCreatePod",
-                       absl::StrCat("Error creating pod ", name, ": ", created.status().message()));
-  result_.error = true;
-  return false;
+  PlannedCreate planned;
+  planned.name = name;
+  planned.body = ToKube(pod);
+  return planned;
 }
 
-bool JobReconciler::Pass::CreateService(const api::Replica& replica, int64_t index) {
+JobReconciler::Pass::PlannedCreate JobReconciler::Pass::PlanService(const api::Replica& replica,
+                                                                    int64_t index) {
   const std::string name = ReplicaName(job_.name, replica.type, index);
   Object ports = Object::array();
   const api::Json& tmpl = replica.spec.template_spec;
@@ -457,25 +456,45 @@ bool JobReconciler::Pass::CreateService(const api::Replica& replica, int64_t ind
        {{"name", name}, {"namespace", job_.namespace_}, {"labels", labels},
         {"ownerReferences", Object::array({OwnerReference(job_)})}}},
       {"spec", {{"clusterIP", "None"}, {"selector", selector}, {"ports", ports}}}};
-  deps_.expectations->ExpectCreate(key_, absl::StrCat("svc/", name));
-  absl::StatusOr<Object> created =
-      deps_.client->Create(kube::resources::Services(), job_.namespace_, service);
-  if (created.ok()) {
-    deps_.events->Record(object_, "Normal", "SuccessfulCreateService",
-                         absl::StrCat("Created service: ", name));
-    return true;
+  PlannedCreate planned;
+  planned.is_pod = false;
+  planned.name = name;
+  planned.body = std::move(service);
+  return planned;
+}
+
+// Sends the creates in slow-start batches; a failed batch leaves the rest for the next pass.
+void JobReconciler::Pass::CreateAll(std::vector<PlannedCreate> planned) {
+  const size_t attempted = RunInSlowStartBatches(planned.size(), kMaxCreateBatch, [&](size_t i) {
+    PlannedCreate& p = planned[i];
+    deps_.expectations->ExpectCreate(key_, p.ExpectationName());
+    p.result = deps_.client->Create(p.is_pod ? kube::resources::Pods() : kube::resources::Services(),
+                                    job_.namespace_, p.body);
+    return p.result.ok() || kube::IsAlreadyExists(p.result.status());
+  });
+  for (size_t i = 0; i < attempted; ++i) {
+    const PlannedCreate& p = planned[i];
+    const std::string_view what = p.is_pod ? "pod" : "service";
+    if (p.result.ok()) {
+      deps_.events->Record(object_, "Normal",
+                           p.is_pod ? "SuccessfulCreatePod" : "SuccessfulCreateService",
+                           absl::StrCat("Created ", A(what), ": ", p.name));
+      continue;
+    }
+    // The create did not happen (or is not ours to wait for): nothing is pending any more.
+    deps_.expectations->CreateObserved(key_, p.ExpectationName());
+    if (kube::IsAlreadyExists(p.result.status())) {
+      // An earlier pass or process made it, or the object of that name is still being deleted
+      // (a recreation): names are deterministic, so nothing is duplicated. Look again shortly;
+      // the informer may never send an event for this name that would clear the expectation.
+      Requeue(absl::Seconds(1));
+      continue;
+    }
+    deps_.events->Record(object_, "Warning", p.is_pod ? "FailedCreatePod" : "FailedCreateService",
+                         absl::StrCat("Error creating ", A(what), " ", p.name, ": ",
+                                      p.result.status().message()));
+    result_.error = true;
   }
-  if (kube::IsAlreadyExists(created.status())) {
-    deps_.expectations->CreateObserved(key_, absl::StrCat("svc/", name));
-    Requeue(absl::Seconds(1));
-    return true;
-  }
-  deps_.expectations->CreateObserved(key_, absl::StrCat("svc/", name));
-  deps_.events->Record(object_, "Warning", "FailedCreateService",
-                       absl::StrCat("Error creating service ", name, ": ",
-                                    created.status().message()));
-  result_.error = true;
-  return false;
 }
 
 kube::ReconcileResult JobReconciler::Pass::FinishedJob(const Observed& observed) {
@@ -714,10 +733,18 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
     return FinishedJob(observed);
   }
 
+  std::vector<PlannedCreate> creates;
   if (!missing_pods.empty() && GangAllowsPods()) {
-    for (const auto& [replica, index] : missing_pods) CreatePod(*replica, index);
+    for (const auto& [replica, index] : missing_pods) {
+      if (std::optional<PlannedCreate> pod = PlanPod(*replica, index)) {
+        creates.push_back(std::move(*pod));
+      }
+    }
   }
-  for (const auto& [replica, index] : missing_services) CreateService(*replica, index);
+  for (const auto& [replica, index] : missing_services) {
+    creates.push_back(PlanService(*replica, index));
+  }
+  CreateAll(std::move(creates));
 
   if (!retried.empty()) {
     std::string message;

@@ -1,0 +1,110 @@
+#include "core/slow_start.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kubedl::reconciler {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Items block until the test releases them, so the test sees exactly which items run together.
+class GatedItems {
+ public:
+  bool Attempt(size_t i) {
+    std::unique_lock lock(mu_);
+    running_.insert(i);
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return released_.count(i) > 0; });
+    running_.erase(i);
+    changed_.notify_all();
+    return true;
+  }
+
+  // Waits for some items to be running, then a little longer so that an implementation that
+  // starts too many shows them too; returns the running set.
+  std::set<size_t> NextBatch() {
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return !running_.empty(); });
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    lock.lock();
+    return running_;
+  }
+
+  void Release(const std::set<size_t>& items) {
+    std::unique_lock lock(mu_);
+    released_.insert(items.begin(), items.end());
+    changed_.notify_all();
+    // The batch is over when all its items returned.
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] {
+      for (size_t i : items) {
+        if (running_.count(i)) return false;
+      }
+      return true;
+    });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::set<size_t> running_;
+  std::set<size_t> released_;
+};
+
+TEST(SlowStartTest, BatchesDoubleFromOneUpToTheCapAndRunTheirItemsTogether) {
+  GatedItems items;
+  size_t attempted = 0;
+  std::thread runner([&] {
+    attempted = RunInSlowStartBatches(20, 8, [&](size_t i) { return items.Attempt(i); });
+  });
+  std::vector<std::set<size_t>> batches;
+  size_t seen = 0;
+  while (seen < 20) {
+    std::set<size_t> batch = items.NextBatch();
+    if (batch.empty()) break;  // stalled: the assertions below say how
+    batches.push_back(batch);
+    seen += batch.size();
+    items.Release(batch);
+  }
+  runner.join();
+  EXPECT_EQ(attempted, 20u);
+  EXPECT_THAT(batches, ElementsAre(std::set<size_t>{0}, std::set<size_t>{1, 2},
+                                   std::set<size_t>{3, 4, 5, 6},
+                                   std::set<size_t>{7, 8, 9, 10, 11, 12, 13, 14},
+                                   std::set<size_t>{15, 16, 17, 18, 19}));
+}
+
+TEST(SlowStartTest, AFailureStopsTheNextBatchesButFinishesItsOwn) {
+  std::mutex mu;
+  std::set<size_t> ran;
+  const size_t attempted = RunInSlowStartBatches(20, 64, [&](size_t i) {
+    std::lock_guard lock(mu);
+    ran.insert(i);
+    return i != 4;  // fails in the third batch {3,4,5,6}
+  });
+  EXPECT_EQ(attempted, 7u);
+  EXPECT_EQ(ran, (std::set<size_t>{0, 1, 2, 3, 4, 5, 6}));
+}
+
+TEST(SlowStartTest, AFailingFirstItemStopsEverything) {
+  int calls = 0;
+  EXPECT_EQ(RunInSlowStartBatches(5, 8, [&](size_t) { return ++calls < 0; }), 1u);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(SlowStartTest, NothingToDoAttemptsNothing) {
+  int calls = 0;
+  EXPECT_EQ(RunInSlowStartBatches(0, 8, [&](size_t) { return ++calls > 0; }), 0u);
+  EXPECT_EQ(calls, 0);
+}
+
+}  // namespace
+}  // namespace kubedl::reconciler
