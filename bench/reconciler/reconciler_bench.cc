@@ -171,6 +171,9 @@ std::pair<Object, Object> PodAndService(int job, int r, int workers) {
                 {"metadata", {{"name", name}, {"labels", labels}}},
                 {"spec",
                  {{"restartPolicy", "Never"},
+                  // No scheduler answers to this name: the floor's pods stay Pending, so running
+                  // them on the fake nodes does not load what is measured after them.
+                  {"schedulerName", "kubedl-bench-unscheduled"},
                   {"containers", Object::array({container})}}}};
   Object service = {{"apiVersion", "v1"},
                     {"kind", "Service"},

@@ -29,18 +29,24 @@ cleanup() {
   done
 }
 trap cleanup EXIT
+# Sets $ns to a fresh namespace, remembered for the cleanup (not called in a subshell, which would
+# lose the record).
 new_ns() {
-  local ns="rec-bench-$1-$run_id"
+  ns="rec-bench-$1-$run_id"
   "$KUBECTL" create namespace "$ns" >/dev/null
   namespaces+=("$ns")
-  echo "$ns"
+}
+# Deletes a namespace and waits until the garbage collector is done with its pods, so what is
+# measured next does not pay for them.
+drop_ns() {
+  "$KUBECTL" delete namespace "$1" --wait=true --timeout=600s >/dev/null 2>&1 || true
 }
 
 "$KUBECTL" apply --server-side --force-conflicts --field-manager=kubedl-bench \
   -f "$repo/charts/kubedl/crds/" >/dev/null
 "$KUBECTL" wait --for=condition=Established crd/tfjobs.kubeflow.org --timeout=60s >/dev/null
 
-ns=$(new_ns jobs)
+new_ns jobs
 health_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/kubedl-reconciler-bench.XXXXXX.log)
 "$reconciler" --kubeconfig="$KUBECONFIG" --namespace="$ns" --workloads=TFJob \
@@ -53,7 +59,7 @@ for _ in $(seq 300); do
 done
 ticks=$(getconf CLK_TCK)
 cpu_before=$(awk '{print $14+$15}' "/proc/$pid/stat")
-"$bench" submit "$ns" "$JOBS" "$WORKERS"
+"$bench" submit "$ns" "$JOBS" "$WORKERS" || echo "submit: not everything existed or ran within the time limit"
 cpu_after=$(awk '{print $14+$15}' "/proc/$pid/stat")
 peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
@@ -63,7 +69,10 @@ kill -TERM "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 pid=""
 
+drop_ns "$ns"
+
 for c in $CONCURRENCIES; do
-  fns=$(new_ns "floor-$c")
-  "$bench" floor "$fns" "$JOBS" "$WORKERS" "$c"
+  new_ns "floor-$c"
+  "$bench" floor "$ns" "$JOBS" "$WORKERS" "$c"
+  drop_ns "$ns"
 done
