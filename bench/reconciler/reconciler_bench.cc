@@ -146,6 +146,8 @@ int Submit(const std::string& ns, int jobs, int workers) {
 }
 
 // The reconciler's objects for job i, replica r (0 = PS, else worker r-1): same size and shape.
+// The pods are scheduled and run on the fake nodes like the reconciler's, so the API server does
+// the same work around them while the floor is measured.
 std::pair<Object, Object> PodAndService(int job, int r, int workers) {
   const std::string type = r == 0 ? "ps" : "worker";
   const int index = r == 0 ? 0 : r - 1;
@@ -171,9 +173,6 @@ std::pair<Object, Object> PodAndService(int job, int r, int workers) {
                 {"metadata", {{"name", name}, {"labels", labels}}},
                 {"spec",
                  {{"restartPolicy", "Never"},
-                  // No scheduler answers to this name: the floor's pods stay Pending, so running
-                  // them on the fake nodes does not load what is measured after them.
-                  {"schedulerName", "kubedl-bench-unscheduled"},
                   {"containers", Object::array({container})}}}};
   Object service = {{"apiVersion", "v1"},
                     {"kind", "Service"},

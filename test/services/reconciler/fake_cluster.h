@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/gang_client.h"
@@ -104,6 +105,10 @@ class FakeCluster final : public kube::Client {
     absl::MutexLock lock(&mu_);
     const std::string key = kube::ObjectKey(ns, kube::Name(obj));
     creates_.push_back(ref.resource + "/" + kube::Name(obj));
+    if (auto refused = refused_creates_.find(ref.resource);
+        refused != refused_creates_.end() && !refused->second.ok()) {
+      return refused->second;
+    }
     auto& store = store_[ref.resource];
     if (store.contains(key)) {
       return kube::MakeApiError(409, "AlreadyExists", kube::Name(obj) + " already exists");
@@ -211,6 +216,12 @@ class FakeCluster final : public kube::Client {
     pod["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
   }
 
+  // Every create of `resource` fails with `error` (a quota, a refusing admission webhook) until
+  // this is called again with an OK status.
+  void RefuseCreates(const std::string& resource, absl::Status error) {
+    absl::MutexLock lock(&mu_);
+    refused_creates_[resource] = std::move(error);
+  }
   size_t CountCreates(const std::string& prefix) {
     absl::MutexLock lock(&mu_);
     return std::ranges::count_if(creates_, [&](const auto& c) { return c.starts_with(prefix); });
@@ -250,6 +261,7 @@ class FakeCluster final : public kube::Client {
   absl::Mutex mu_;
   std::map<std::string, std::map<std::string, Object>> store_;
   std::vector<std::string> creates_;
+  std::map<std::string, absl::Status> refused_creates_;
   std::vector<std::string> deletes_;
   int status_writes_ = 0;
   int serial_ = 0;

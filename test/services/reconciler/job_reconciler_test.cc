@@ -149,6 +149,23 @@ TEST_F(JobReconcilerTest, AfterARestartAlreadyExistsCountsAsObservedNotAsFailure
   EXPECT_GT(result.requeue_after, absl::ZeroDuration()) << "looks again once the cache caught up";
 }
 
+TEST_F(JobReconcilerTest, ARefusedCreateStopsThePassAfterItsBatchAndTheNextPassCreatesTheRest) {
+  Submit(TfJob(Workers(8)));
+  cluster_.RefuseCreates("pods", kube::MakeApiError(403, "Forbidden", "exceeded quota: pods"));
+  EXPECT_TRUE(Reconcile().error);
+  // Slow start: the first batch is a single create; its failure keeps the other 15 unsent.
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 1u);
+  EXPECT_EQ(cluster_.CountCreates("services/"), 0u);
+  EXPECT_EQ(events_.Count("FailedCreatePod"), 1u);
+
+  cluster_.RefuseCreates("pods", absl::OkStatus());
+  EXPECT_FALSE(Reconcile().error);
+  EXPECT_EQ(cluster_.Names("pods").size(), 8u);
+  EXPECT_EQ(cluster_.Names("services").size(), 8u);
+  EXPECT_EQ(events_.Count("SuccessfulCreatePod"), 8u);
+  EXPECT_EQ(events_.Count("SuccessfulCreateService"), 8u);
+}
+
 TEST_F(JobReconcilerTest, ExitCodePolicyBecomesNeverInThePodWithAWarningWhenTheTemplateDiffers) {
   Submit(TfJob(Workers(1, "ExitCode", Template("OnFailure"))));
   Reconcile();
