@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 BUILD_DIR ?= build
 SAN_BUILD_DIR ?= build-san
+TSAN_BUILD_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build controlplane cluster-up cluster-down test test-unit test-san demo demo-down clean
+.PHONY: deps build controlplane cluster-up cluster-down test test-unit test-san test-tsan demo demo-down clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -37,6 +38,14 @@ test-san: deps
 	@cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target kubedl_unit_tests
 	@cd $(SAN_BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer build of the libraries and the unit tests (nothing else), running the unit
+# tests; a data race fails its test. test/tsan/ holds Abseil's annotations and the suppressions.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD_DIR) -G Ninja -DKUBEDL_TSAN=ON -DKUBEDL_BENCHMARKS=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target kubedl_unit_tests
+	@cd $(TSAN_BUILD_DIR) && TSAN_OPTIONS="suppressions=$(CURDIR)/test/tsan/suppressions.txt second_deadlock_stack=1 history_size=4 $(TSAN_OPTIONS)" \
+	  ctest -L unit --output-on-failure -j $(JOBS)
+
 # Builds, starts the control plane and the four services, runs the examples to completion.
 demo: build controlplane
 	@bash tools/demo.sh $(BUILD_DIR)
@@ -47,4 +56,4 @@ demo-down:
 	@bash tools/controlplane/down.sh
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)

@@ -12,6 +12,37 @@ if(KUBEDL_SANITIZE)
                          -Wno-maybe-uninitialized)
   target_link_options(kubedl_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(KUBEDL_TSAN)
+  if(KUBEDL_SANITIZE)
+    message(FATAL_ERROR "KUBEDL_TSAN and KUBEDL_SANITIZE exclude each other: ThreadSanitizer "
+                        "cannot run with AddressSanitizer; use two build directories.")
+  endif()
+  set(kubedl_tsan_flags -fsanitize=thread -fno-omit-frame-pointer
+      # As under ASan, GCC's flow analysis reports uninitialised reads in instrumented
+      # Boost.Beast/optional code that do not exist.
+      -Wno-maybe-uninitialized
+      # GCC warns that TSan does not model std::atomic_thread_fence; our code uses none, but
+      # headers of dependencies do.
+      -Wno-tsan)
+  target_compile_options(kubedl_flags INTERFACE ${kubedl_tsan_flags})
+  target_link_options(kubedl_flags INTERFACE -fsanitize=thread)
+  # Debian's Abseil is not instrumented: every executable links annotations of its Mutex,
+  # CondVar and Notification (test/tsan/absl_sync_annotations.cc says why and how).
+  add_library(kubedl_tsan_absl_annotations STATIC
+    ${PROJECT_SOURCE_DIR}/test/tsan/absl_sync_annotations.cc)
+  target_compile_options(kubedl_tsan_absl_annotations PRIVATE ${kubedl_tsan_flags}
+                         -Wall -Wextra -Werror)
+  target_link_libraries(kubedl_tsan_absl_annotations PUBLIC absl::synchronization absl::time)
+  file(STRINGS ${PROJECT_SOURCE_DIR}/test/tsan/absl_sync_annotations.cc kubedl_tsan_wrapped
+       REGEX "^[a-z]+ __wrap_")
+  set(kubedl_tsan_wrap_options "")
+  foreach(line IN LISTS kubedl_tsan_wrapped)
+    string(REGEX REPLACE "^[a-z]+ __wrap_([A-Za-z0-9_]+)\\(.*$" "\\1" symbol "${line}")
+    list(APPEND kubedl_tsan_wrap_options "-Wl,--wrap=${symbol}")
+  endforeach()
+  target_link_options(kubedl_flags INTERFACE ${kubedl_tsan_wrap_options})
+  target_link_libraries(kubedl_flags INTERFACE kubedl_tsan_absl_annotations)
+endif()
 
 # kubedl_test(NAME name SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s] [RUN_SERIAL])
 # One gtest binary; each TEST() becomes its own ctest entry so the summary counts behaviours.

@@ -21,7 +21,7 @@ done
 say "Starting the local control plane (etcd, kube-apiserver, controller manager, scheduler, KWOK)"
 bash "$repo/tools/controlplane/up.sh"
 # shellcheck disable=SC1091
-source "$repo/.local/cluster/env"
+source "${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}/env"
 export KUBECONFIG KUBECTL
 k() { "$KUBECTL" "$@"; }
 k get nodes
@@ -129,8 +129,9 @@ curl -sf "http://127.0.0.1:$metrics_http/metrics" |
 
 say "Done. Everything is still running; keep exploring:"
 cat <<TXT
-  source .local/cluster/env && export KUBECONFIG
+  source ${KUBEDL_CLUSTER_DIR:-.local/cluster}/env && export KUBECONFIG
   \$KUBECTL get tfjobs,pytorchjobs,xgboostjobs,xdljobs,pods -n $ns
+  \$KUBECTL logs -n $ns mnist-tf-worker-0            # answered by KWOK on 127.0.0.1
   \$KUBECTL apply -n $ns -f examples/tfjob.yaml      # the webhook defaults it; see -o yaml
   curl -s $(sed -n 's/^METRICS_URL=//p' "$state/env")
   logs: .local/demo/logs/   addresses: .local/demo/env

@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "kubedl/common/error_barrier.h"
+
 namespace kubedl::gang {
 namespace {
 
@@ -17,7 +19,7 @@ grpc::ServerUnaryReactor* RunOnPool(grpc::CallbackServerContext* context, Worker
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller gave up"));
       return;
     }
-    reactor->Finish(ToGrpcStatus(work()));
+    reactor->Finish(ToGrpcStatus(common::StatusOfCall(work)));
   });
   return reactor;
 }
@@ -56,12 +58,14 @@ grpc::ServerUnaryReactor* GangSchedulerService::BindPod(grpc::CallbackServerCont
                                                         const v1::BindPodRequest* request,
                                                         v1::BindPodResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status valid = ValidateJobRef(request->job(), false);
-  if (valid.ok() && (request->replica_type().empty() || request->index() < 0)) {
-    valid = absl::InvalidArgumentError("replica_type is required and index must not be negative");
-  }
-  if (valid.ok()) *response = backend_.Binding(*request);
-  reactor->Finish(ToGrpcStatus(valid));
+  reactor->Finish(ToGrpcStatus(common::StatusOfCall([&] {
+    absl::Status valid = ValidateJobRef(request->job(), false);
+    if (valid.ok() && (request->replica_type().empty() || request->index() < 0)) {
+      valid = absl::InvalidArgumentError("replica_type is required and index must not be negative");
+    }
+    if (valid.ok()) *response = backend_.Binding(*request);
+    return valid;
+  })));
   return reactor;
 }
 

@@ -1,6 +1,7 @@
 #include "services/metrics/metrics_sink_service.h"
 
 #include "glog/logging.h"
+#include "kubedl/common/error_barrier.h"
 
 namespace kubedl::metrics {
 namespace {
@@ -17,17 +18,17 @@ class ReportReactor final : public grpc::ServerReadReactor<v1::ReportRequest> {
       Finish(grpc::Status::OK);
       return;
     }
-    absl::Status status = absl::InvalidArgumentError("report message without a payload");
-    switch (request_.payload_case()) {
-      case v1::ReportRequest::kEvent:
-        status = aggregator_.Apply(request_.event());
-        break;
-      case v1::ReportRequest::kSnapshot:
-        status = aggregator_.Apply(request_.snapshot());
-        break;
-      case v1::ReportRequest::PAYLOAD_NOT_SET:
-        break;
-    }
+    absl::Status status = common::StatusOfCall([&] {
+      switch (request_.payload_case()) {
+        case v1::ReportRequest::kEvent:
+          return aggregator_.Apply(request_.event());
+        case v1::ReportRequest::kSnapshot:
+          return aggregator_.Apply(request_.snapshot());
+        case v1::ReportRequest::PAYLOAD_NOT_SET:
+          break;
+      }
+      return absl::InvalidArgumentError("report message without a payload");
+    });
     if (status.ok()) {
       summary_->set_accepted(summary_->accepted() + 1);
     } else {

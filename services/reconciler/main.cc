@@ -8,15 +8,21 @@
 #include <string>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/controller_manager.h"
 #include "core/job_event_emitter.h"
+#include "core/thread_pool_parallel_runner.h"
 #include "core/workloads.h"
+#include "kubedl/api/pod_schema_source.h"
+#include "kubedl/api/validation.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "kubedl/common/http_server.h"
+#include "kubedl/common/json_access.h"
 #include "kubedl/common/metrics_handler.h"
 #include "kubedl/kube/config.h"
 #include "kubedl/kube/event_recorder.h"
@@ -32,6 +38,17 @@ DEFINE_string(workloads, "",
               "Job kinds to run: auto (those whose CRD is served, also later), *, or a comma list "
               "of kinds with -Kind to disable one. Empty: $WORKLOADS_ENABLE, else auto.");
 DEFINE_int32(max_concurrent_reconciles, 4, "Jobs reconciled at the same time.");
+DEFINE_int32(create_parallelism, 32,
+             "Threads, shared by all workers, that send a slow-start batch of creates at once.");
+DEFINE_int64(max_replicas_per_type, kubedl::api::kDefaultMaxReplicasPerType,
+             "Most replicas one replica type of a job may have; a job with more fails with "
+             "reason InvalidSpec (the webhook refuses it with the same limit).");
+DEFINE_int64(max_replicas_per_job, kubedl::api::kDefaultMaxReplicasPerJob,
+             "Most replicas of all types one job may have; a job with more fails with reason "
+             "InvalidSpec.");
+DEFINE_string(pod_schema_refresh_interval, "10m",
+              "How often the Pod schema that templates are validated against is re-read from "
+              "the API server's OpenAPI v3 document; 0: read once at start-up.");
 DEFINE_bool(leader_elect, true, "Reconcile only while holding the leader Lease.");
 DEFINE_string(leader_elect_namespace, "", "Namespace of the Lease; empty: the config's namespace.");
 DEFINE_string(leader_elect_name, "kubedl-reconciler", "Name of the Lease.");
@@ -64,12 +81,19 @@ absl::Duration DurationFlag(const std::string& name, const std::string& value) {
   return d;
 }
 
-int Run() {
+// SIGTERM and SIGINT are blocked from the first line of main() (every thread started later
+// inherits the mask) and taken by sigwait in Run(), so a signal at any moment of start-up is a
+// clean shutdown, never the default action.
+sigset_t ShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Run() {
+  sigset_t signals = ShutdownSignals();
 
   const char* env = std::getenv("WORKLOADS_ENABLE");
   absl::StatusOr<WorkloadSelection> workloads = ParseWorkloads(FLAGS_workloads, env ? env : "");
@@ -104,8 +128,34 @@ int Run() {
                                      .Add({});
   auto events = kube::NewEventRecorder(**client, {.component = "kubedl-reconciler", .host = host});
 
+  // One bounded pool for the slow-start creates of every worker; it outlives the manager.
+  ThreadPoolParallelRunner create_runner(
+      static_cast<size_t>(std::max(1, FLAGS_create_parallelism)));
   ReconcilerDeps deps;
   deps.client = client->get();
+  deps.create_runner = &create_runner;
+  deps.validation.max_replicas_per_type = FLAGS_max_replicas_per_type;
+  deps.validation.max_replicas_per_job = FLAGS_max_replicas_per_job;
+  // The Pod schema the webhook checks templates against, so a job created while the webhook
+  // was down is refused for the same reasons (the built-in schema when it cannot be read).
+  absl::Duration schema_refresh;
+  if (!absl::ParseDuration(FLAGS_pod_schema_refresh_interval, &schema_refresh) ||
+      schema_refresh < absl::ZeroDuration()) {
+    std::fprintf(stderr, "kubedl-reconciler: --pod-schema-refresh-interval: not a duration: %s\n",
+                 FLAGS_pod_schema_refresh_interval.c_str());
+    return 2;
+  }
+  std::unique_ptr<api::PodSchemaSource> pod_schema;
+  if (absl::StatusOr<std::unique_ptr<kube::Client>> schema_client = kube::NewClient(*config);
+      schema_client.ok()) {
+    pod_schema = std::make_unique<api::PodSchemaSource>(
+        api::ApiServerPodSchemaFetcher(std::shared_ptr<kube::Client>(std::move(*schema_client))),
+        api::PodSchemaSource::Options{.refresh_interval = schema_refresh});
+  } else {
+    pod_schema = std::make_unique<api::PodSchemaSource>();
+  }
+  LOG(INFO) << "Pod schema: " << pod_schema->Current()->origin();
+  deps.pod_schema = [source = pod_schema.get()] { return source->Current(); };
   deps.events = events.get();
   if (const char* domain = std::getenv("CUSTOM_CLUSTER_DOMAIN")) {
     deps.framework_options.cluster_domain = domain;
@@ -145,7 +195,7 @@ int Run() {
       for (auto& [job, state] : manager->LiveJobs()) {
         v1::LiveJob entry;
         entry.mutable_job()->set_uid(kube::Uid(job));
-        entry.mutable_job()->set_kind(job.value("kind", ""));
+        entry.mutable_job()->set_kind(common::StringOr(job, "kind"));
         entry.mutable_job()->set_namespace_(kube::Namespace(job));
         entry.mutable_job()->set_name(kube::Name(job));
         entry.set_state(state);
@@ -187,13 +237,26 @@ int Run() {
     serve(FLAGS_metrics_port, std::move(metrics_routes));
   }
 
+  // Starting the manager waits for the caches to sync, so it runs on `starter`, a thread this
+  // function owns and joins before its locals go; the main thread stays in sigwait, and
+  // manager->Stop() cuts a start in progress short. Once `stopping` is set (under start_mu)
+  // no start begins.
+  absl::Mutex start_mu;
+  std::atomic<bool> stopping{false};
+  std::thread starter;  // guarded by start_mu
   auto start_manager = [&] {
     LOG(INFO) << "reconciling " << (workloads->discover ? "(auto) " : "")
               << absl::StrJoin(workloads->kinds, ", ", [](std::string* out, api::JobKind k) {
                    out->append(api::Describe(k).name);
                  });
     absl::Status started = manager->Start();
+    if (absl::IsCancelled(started)) return;  // shutting down
     if (!started.ok()) LOG(FATAL) << "starting the controllers: " << started;
+  };
+  auto start_in_background = [&] {
+    absl::MutexLock guard(&start_mu);
+    if (stopping.load() || starter.joinable()) return;
+    starter = std::thread(start_manager);
   };
 
   std::unique_ptr<kube::LeaseLock> lock;
@@ -213,14 +276,16 @@ int Run() {
     election_config.retry_period =
         DurationFlag("leader-elect-retry-period", FLAGS_leader_elect_retry_period);
     election_config.on_started_leading = [&] {
+      if (stopping.load()) return;
       LOG(INFO) << identity << " is the leader";
       leading = true;
-      std::thread(start_manager).detach();
+      start_in_background();
     };
     // Another process may already be reconciling: stop at once, without cleanup that could
-    // race it. The process manager restarts us as a candidate.
+    // race it. The process manager restarts us as a candidate. Releasing the Lease on shutdown
+    // is not losing it.
     election_config.on_stopped_leading = [&] {
-      if (leading.load()) {
+      if (leading.load() && !stopping.load()) {
         LOG(ERROR) << identity << " lost the lease; exiting";
         google::FlushLogFiles(google::GLOG_INFO);
         _exit(1);
@@ -234,14 +299,26 @@ int Run() {
     elector = std::make_unique<kube::LeaderElector>(*lock, election_config);
     election = std::thread([&] { elector->Run(); });
   } else {
-    start_manager();
+    start_in_background();
   }
 
   int signal = 0;
   sigwait(&signals, &signal);
   LOG(INFO) << "signal " << signal << ", shutting down";
-  leading = false;  // a release on shutdown is not a lost lease
+  {
+    absl::MutexLock guard(&start_mu);
+    stopping = true;
+  }
+  // Stops the workers and informers; a start still waiting for the caches returns Cancelled.
   manager->Stop();
+  {
+    std::thread to_join;
+    {
+      absl::MutexLock guard(&start_mu);
+      to_join = std::move(starter);
+    }
+    if (to_join.joinable()) to_join.join();
+  }
   if (elector) {
     elector->Stop();
     election.join();
@@ -255,6 +332,8 @@ int Run() {
 }  // namespace kubedl::reconciler
 
 int main(int argc, char** argv) {
+  sigset_t signals = kubedl::reconciler::ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   gflags::SetUsageMessage("KubeDL job reconciler (docs/reconciler.md)");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);

@@ -59,7 +59,8 @@ std::string StringAt(const Json& obj, const char* key) {
 
 }  // namespace
 
-ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body) {
+ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
+                     const api::ValidationOptions& options) {
   Json review = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (review.is_discarded()) return BadRequest("request body is not valid JSON");
   if (!review.is_object() || StringAt(review, "kind") != "AdmissionReview" ||
@@ -144,7 +145,7 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
       }
     }
   }
-  api::FieldErrors errors = api::ValidateJob(*job, old_job ? &*old_job : nullptr);
+  api::FieldErrors errors = api::ValidateJob(*job, old_job ? &*old_job : nullptr, options);
   if (!errors.empty()) {
     return Deny(uid, operation, 422, "Invalid",
                 api::InvalidObjectMessage(kind_name, group, name, errors));

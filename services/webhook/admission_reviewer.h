@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "kubedl/api/kind.h"
+#include "kubedl/api/validation.h"
 
 namespace kubedl::webhook {
 
@@ -26,6 +27,9 @@ struct ReviewOutcome {
   std::string operation;  // CREATE | UPDATE | DELETE | CONNECT, empty when unknown
 };
 
-ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body);
+// `options` apply to the validating webhook (limits, the Pod schema templates are checked
+// against); the mutating webhook ignores them.
+ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
+                     const api::ValidationOptions& options = {});
 
 }  // namespace kubedl::webhook

@@ -4,13 +4,20 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "gflags/gflags.h"
+#include "absl/time/time.h"
 #include "glog/logging.h"
+#include "kubedl/api/pod_schema_source.h"
+#include "kubedl/api/validation.h"
 #include "kubedl/common/http_server.h"
 #include "kubedl/common/metrics_handler.h"
 #include "prometheus/registry.h"
+#include "kubedl/kube/config.h"
+#include "kubedl/kube/rest_client.h"
 #include "services/webhook/webhook_routes.h"
 
 DEFINE_string(bind_address, "0.0.0.0", "Address both ports listen on.");
@@ -26,6 +33,17 @@ DEFINE_int32(read_timeout_ms, 10000, "TLS handshake, request body and response w
 DEFINE_int32(idle_timeout_ms, 90000, "How long a keep-alive connection may sit idle.");
 DEFINE_int32(cert_reload_interval_ms, 1000, "How often the certificate files are checked.");
 DEFINE_int32(shutdown_grace_ms, 10000, "Time requests in flight get to finish on SIGTERM.");
+DEFINE_string(kubeconfig, "",
+              "Kubeconfig of the API server whose Pod schema (/openapi/v3/api/v1) templates are "
+              "checked against; empty: $KUBECONFIG, else the in-cluster config, else none (the "
+              "built-in schema).");
+DEFINE_string(pod_schema_refresh_interval, "10m",
+              "How often the served Pod schema is checked for a change (e.g. 30s, 10m, 1h); 0: "
+              "read once at start-up.");
+DEFINE_int64(max_replicas_per_type, kubedl::api::kDefaultMaxReplicasPerType,
+             "Most replicas one replica type of a job may have.");
+DEFINE_int64(max_replicas_per_job, kubedl::api::kDefaultMaxReplicasPerJob,
+             "Most replicas of all types one job may have.");
 
 namespace {
 
@@ -44,6 +62,43 @@ kubedl::common::HttpRoutes HealthRoutes(std::shared_ptr<prometheus::Registry> re
   return routes;
 }
 
+// The API server's config: --kubeconfig, else $KUBECONFIG, else in-cluster; nullopt when none
+// is configured (a webhook run by hand, the benchmark).
+std::optional<absl::StatusOr<kubedl::kube::Config>> ApiServerConfig() {
+  namespace kube = kubedl::kube;
+  if (!FLAGS_kubeconfig.empty()) return kube::LoadKubeconfig({FLAGS_kubeconfig});
+  if (std::getenv("KUBECONFIG") != nullptr) return kube::LoadKubeconfigFromEnv();
+  if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return kube::InClusterConfig();
+  return std::nullopt;
+}
+
+std::unique_ptr<kubedl::api::PodSchemaSource> StartPodSchemaSource(absl::Duration refresh) {
+  auto config = ApiServerConfig();
+  if (!config) {
+    LOG(INFO) << "no API server configured (--kubeconfig, $KUBECONFIG, in-cluster): templates "
+                 "are checked against the built-in Pod schema";
+    return std::make_unique<kubedl::api::PodSchemaSource>();
+  }
+  absl::StatusOr<std::unique_ptr<kubedl::kube::Client>> client = absl::UnknownError("");
+  if (config->ok()) {
+    kubedl::kube::Config c = **config;
+    c.request_timeout = absl::Seconds(10);  // start-up waits for the first read
+    c.max_connections = 2;
+    client = kubedl::kube::NewClient(c);
+  } else {
+    client = config->status();
+  }
+  if (!client.ok()) {
+    LOG(WARNING) << "cannot configure the API server client (" << client.status()
+                 << "): templates are checked against the built-in Pod schema";
+    return std::make_unique<kubedl::api::PodSchemaSource>();
+  }
+  return std::make_unique<kubedl::api::PodSchemaSource>(
+      kubedl::api::ApiServerPodSchemaFetcher(std::shared_ptr<kubedl::kube::Client>(
+          *std::move(client))),
+      kubedl::api::PodSchemaSource::Options{.refresh_interval = refresh});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,6 +109,18 @@ int main(int argc, char** argv) {
   if (FLAGS_cert_file.empty() || FLAGS_key_file.empty()) {
     LOG(ERROR) << "--cert-file and --key-file are required: the API server only calls HTTPS "
                   "webhooks (tools/certs/gen.sh makes a local pair)";
+    return 2;
+  }
+
+  absl::Duration refresh;
+  if (!absl::ParseDuration(FLAGS_pod_schema_refresh_interval, &refresh) ||
+      refresh < absl::ZeroDuration()) {
+    LOG(ERROR) << "--pod-schema-refresh-interval: not a duration: \""
+               << FLAGS_pod_schema_refresh_interval << "\" (e.g. 10m, 30s, 0)";
+    return 2;
+  }
+  if (FLAGS_max_replicas_per_type < 1 || FLAGS_max_replicas_per_job < 1) {
+    LOG(ERROR) << "--max-replicas-per-type and --max-replicas-per-job must be at least 1";
     return 2;
   }
 
@@ -68,7 +135,14 @@ int main(int argc, char** argv) {
   auto ready = std::make_shared<std::atomic<bool>>(false);
 
   kubedl::common::HttpRoutes routes = HealthRoutes(registry, ready);
-  kubedl::webhook::AddAdmissionRoutes(routes, *registry);
+  // Read before serving, so the first review already uses the served schema.
+  std::unique_ptr<kubedl::api::PodSchemaSource> pod_schema = StartPodSchemaSource(refresh);
+  LOG(INFO) << "Pod schema: " << pod_schema->Current()->origin();
+  kubedl::webhook::AddAdmissionRoutes(
+      routes, *registry,
+      {.pod_schema = [source = pod_schema.get()] { return source->Current(); },
+       .max_replicas_per_type = FLAGS_max_replicas_per_type,
+       .max_replicas_per_job = FLAGS_max_replicas_per_job});
   kubedl::common::HttpServerOptions options{
       .address = FLAGS_bind_address,
       .port = static_cast<uint16_t>(FLAGS_port),

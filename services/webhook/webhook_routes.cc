@@ -40,7 +40,9 @@ std::string WebhookPath(WebhookType type, const api::KindDescriptor& kind) {
          absl::AsciiStrToLower(std::string(kind.name));
 }
 
-void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& registry) {
+void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& registry,
+                        const AdmissionOptions& options) {
+  auto shared_options = std::make_shared<const AdmissionOptions>(options);
   auto& requests = prometheus::BuildCounter()
                        .Name("kubedl_webhook_requests_total")
                        .Help("Admission reviews answered, by kind, webhook, operation and result.")
@@ -66,7 +68,8 @@ void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& regist
       }
       metrics->latency =
           &latency.Add({{"kind", kind_name}, {"webhook", TypeName(type)}}, buckets);
-      routes[WebhookPath(type, kind)] = [&kind, type, metrics](const common::HttpRequest& req) {
+      routes[WebhookPath(type, kind)] = [&kind, type, metrics,
+                                         options = shared_options](const common::HttpRequest& req) {
         auto start = std::chrono::steady_clock::now();
         ReviewOutcome outcome;
         if (req.method != "POST") {
@@ -74,8 +77,16 @@ void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& regist
           outcome.content_type = "text/plain; charset=utf-8";
           outcome.body = "admission reviews are POSTed\n";
           outcome.result = ReviewResult::kBadRequest;
-        } else {
+        } else if (type == WebhookType::kMutate) {
           outcome = Review(type, kind, req.body);
+        } else {
+          // Held for the whole review: a refresh may swap the source's schema meanwhile.
+          std::shared_ptr<const api::PodSchema> schema =
+              options->pod_schema ? options->pod_schema() : nullptr;
+          outcome = Review(type, kind, req.body,
+                           {.max_replicas_per_type = options->max_replicas_per_type,
+                            .max_replicas_per_job = options->max_replicas_per_job,
+                            .pod_schema = schema.get()});
         }
         metrics->For(outcome.operation, outcome.result).Increment();
         metrics->latency->Observe(

@@ -22,6 +22,8 @@ done
 
 healthy() {
   [ -f "$dir/env" ] || return 1
+  # One started before the fake nodes moved to loopback (no KWOK_PORT) is replaced.
+  grep -q '^KWOK_PORT=' "$dir/env" || return 1
   # shellcheck disable=SC1091
   source "$dir/env"
   "$k8s/kubectl" --kubeconfig "$dir/kubeconfig" get --raw /readyz >/dev/null 2>&1
@@ -32,7 +34,7 @@ if healthy; then
   exit 0
 fi
 [ -d "$dir" ] && bash "$here/down.sh" >/dev/null 2>&1 || true
-rm -rf "$dir"; mkdir -p "$dir/pki" "$dir/logs"; mkdir -m 700 "$dir/etcd"
+rm -rf "$dir"; mkdir -p "$dir/pki" "$dir/logs/pods"; mkdir -m 700 "$dir/etcd"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port); APISERVER_PORT=$(free_port)
@@ -44,6 +46,8 @@ bash "$gen" ca "$dir/pki" ca
 bash "$gen" server "$dir/pki" apiserver "$dir/pki/ca" \
   "localhost,127.0.0.1,kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.cluster.local,10.0.0.1"
 bash "$gen" client "$dir/pki" admin "$dir/pki/ca" kubedl-admin system:masters
+# KWOK serves the kubelet API of every fake node; the API server verifies it against our CA.
+bash "$gen" server "$dir/pki" kwok "$dir/pki/ca" 127.0.0.1
 openssl genrsa -out "$dir/pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$dir/pki/sa.key" -pubout -out "$dir/pki/sa.pub" 2>/dev/null
 
@@ -103,6 +107,7 @@ start kube-apiserver "$k8s/kube-apiserver" \
   --service-account-issuer "https://127.0.0.1:$APISERVER_PORT" \
   --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
   --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true --endpoint-reconciler-type none \
+  --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority "$dir/pki/ca.crt" \
   --authorization-mode RBAC --disable-admission-plugins ServiceAccount \
   --max-requests-inflight 2000 --max-mutating-requests-inflight 1000 \
   --enable-priority-and-fairness=false --profiling=false --v 1
@@ -119,16 +124,42 @@ start kube-scheduler "$k8s/kube-scheduler" --kubeconfig "$kubeconfig" \
   --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
   --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false --v 1
 
+# The output `kubectl logs` shows for every container of a fake pod: KWOK's ClusterLogs points at
+# this file (CRI log format). KWOK cannot template the path per pod, so there is one file.
+logs_file=$dir/logs/pods/fake-container.log
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)
+cat > "$logs_file" <<LOG
+$now stdout F This container runs on a KWOK fake node of the KubeDL local control plane: no process runs, so it has no output of its own.
+$now stdout F Its phase and exit code come from the KWOK stages (annotation kwok.kubedl.io/exit-code, see tools/controlplane/kwok-stages.yaml).
+$now stdout F These lines are served by KWOK's kubelet API at https://127.0.0.1:$KWOK_PORT from $logs_file.
+LOG
+cat > "$dir/kwok-logs.yaml" <<YAML
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: {name: kubedl-fake-containers}
+spec:
+  logs:
+  - logsFile: $logs_file
+    previousLogsFile: $logs_file
+YAML
+
+# Every fake node reports InternalIP 127.0.0.1 and KWOK's port as its kubelet port, so the API
+# server's node proxy (pods/log, exec, port-forward) reaches KWOK on loopback. Pod IPs stay in
+# 10.244.0.0/16 (Endpoints refuse loopback addresses); nothing ever dials them.
 log "starting kwok $KWOK_VERSION with the KubeDL pod stages"
-start kwok "$kwok_bin" --kubeconfig "$kubeconfig" --config "$here/kwok-stages.yaml" \
+start kwok "$kwok_bin" --kubeconfig "$kubeconfig" \
+  --config "$here/kwok-stages.yaml" --config "$dir/kwok-logs.yaml" \
   --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
   --node-lease-duration-seconds 40 --server-address "127.0.0.1:$KWOK_PORT" \
-  --cidr 10.244.0.0/16 --node-ip 10.240.0.1
+  --tls-cert-file "$dir/pki/kwok.crt" --tls-private-key-file "$dir/pki/kwok.key" \
+  --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-port "$KWOK_PORT"
+wait_for 30 kwok curl -sf --cacert "$dir/pki/ca.crt" "https://127.0.0.1:$KWOK_PORT/healthz"
 
 cat > "$dir/env" <<ENV
 KUBECONFIG=$kubeconfig
 APISERVER_PORT=$APISERVER_PORT
 ETCD_PORT=$ETCD_PORT
+KWOK_PORT=$KWOK_PORT
 KUBECTL=$k8s/kubectl
 HELM=$cache/bin/helm-$HELM_VERSION-k8s$K8S_VERSION/helm
 K8S_BIN=$k8s

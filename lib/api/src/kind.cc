@@ -2,7 +2,9 @@
 
 #include <array>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace kubedl::api {
 namespace {
@@ -60,6 +62,10 @@ std::string_view CanonicalReplicaType(const KindDescriptor& kind, std::string_vi
     if (absl::EqualsIgnoreCase(A(t), A(type))) return t;
   }
   return {};
+}
+
+std::string ReplicaObjectName(std::string_view job, std::string_view replica_type, int64_t index) {
+  return absl::StrCat(A(job), "-", absl::AsciiStrToLower(A(replica_type)), "-", index);
 }
 
 }  // namespace kubedl::api

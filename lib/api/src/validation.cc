@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/api/code_sync.h"
+#include "kubedl/api/pod_schema.h"
 
 namespace kubedl::api {
 namespace {
@@ -34,11 +35,14 @@ bool IsDns1035Label(const std::string& s) {
 
 class Validator {
  public:
-  Validator(const Job& job, const Job* old) : job_(job), old_(old), kind_(job.descriptor()) {}
+  Validator(const Job& job, const Job* old, const ValidationOptions& options)
+      : job_(job), old_(old), options_(options), kind_(job.descriptor()) {}
 
   FieldErrors Run() {
     ValidateName();
     ValidateReplicaSpecs();
+    ValidateReplicaTotal();
+    ValidateImpliedNames();
     ValidateRunPolicy();
     switch (kind_.kind) {
       case JobKind::kTFJob: ValidateTF(); break;
@@ -112,14 +116,90 @@ class Validator {
       } else if (!seen.insert(std::string(canonical)).second) {
         errors_.push_back(Duplicate(path, std::string(canonical)));
       }
-      NonNegative(replica.spec.replicas, path + ".replicas");
+      NonNegative(replica.spec.replicas, path + ".replicas", options_.max_replicas_per_type);
       OneOf(replica.spec.restart_policy, path + ".restartPolicy",
             {"Always", "OnFailure", "Never", "ExitCode"});
       ValidateTemplate(replica.spec.template_spec, path + ".template");
     }
   }
 
+  // The replicas of all types together, within the cluster's limit. Each type counts at most
+  // its own limit, so one type over it is reported once, above.
+  void ValidateReplicaTotal() {
+    int64_t total = 0;
+    for (const Replica& replica : job_.spec.replica_specs) {
+      total += std::clamp<int64_t>(replica.spec.replicas.value_or(1), 0,
+                                   std::min(kMaxInt32, options_.max_replicas_per_type));
+    }
+    if (total > options_.max_replicas_per_job) {
+      errors_.push_back(Invalid(MapPath(), total,
+                                absl::StrCat("the replicas of all types add up to more than the "
+                                             "maximum of ", options_.max_replicas_per_job,
+                                             " per job")));
+    }
+  }
+
+  // Every pod and service the job implies has a valid name: the service of the highest index
+  // of each type is a DNS-1035 label (pod names, DNS-1123 subdomains of up to 253 characters,
+  // are then valid too). A generated name adds 5 characters to generateName.
+  void ValidateImpliedNames() {
+    std::string name = job_.name;
+    if (name.empty()) {
+      auto meta = job_.raw.find("metadata");
+      if (meta == job_.raw.end() || !meta->is_object()) return;
+      auto generate = meta->find("generateName");
+      if (generate == meta->end() || !generate->is_string()) return;
+      name = generate->get<std::string>() + "xxxxx";
+    }
+    if (!IsDns1035Label(name)) return;  // reported by ValidateName
+    // One message, about the longest name: the other types only repeat it.
+    std::string longest, type;
+    int64_t index = 0;
+    for (const Replica& replica : job_.spec.replica_specs) {
+      const int64_t replicas = replica.spec.replicas.value_or(1);
+      if (replicas <= 0 || replicas > kMaxInt32) continue;
+      std::string candidate = ReplicaObjectName(name, replica.type, replicas - 1);
+      if (candidate.size() > longest.size()) {
+        longest = std::move(candidate);
+        type = replica.type;
+        index = replicas - 1;
+      }
+    }
+    if (longest.size() <= 63) return;
+    const bool generated = job_.name.empty();
+    const int64_t suffix = static_cast<int64_t>(longest.size() - name.size());
+    errors_.push_back(Invalid(
+        generated ? "metadata.generateName" : "metadata.name",
+        generated ? Json(name.substr(0, name.size() - 5)) : Json(job_.name),
+        absl::StrCat("must be no more than ", 63 - suffix - (generated ? 5 : 0),
+                     " characters: the service of ", type, " replica ", index,
+                     " would be named \"", longest, "\" (", longest.size(),
+                     " characters), and a service name must be a DNS-1035 label of at most 63 "
+                     "characters")));
+  }
+
   void ValidateTemplate(const Json& pod_template, const std::string& path) {
+    size_t first = errors_.size();
+    ValidateContainers(pod_template, path);
+    CheckPodSchema(pod_template, path, first);
+  }
+
+  // Types, required fields and enums of core/v1 (pod_schema.h). A path the container checks
+  // already reported (a missing name, ports that are not a list, ...) is not reported twice.
+  void CheckPodSchema(const Json& pod_template, const std::string& path, size_t first) {
+    const PodSchema& schema =
+        options_.pod_schema != nullptr ? *options_.pod_schema : *PodSchema::BuiltIn();
+    FieldErrors found;
+    schema.Check(pod_template, path, &found);
+    for (FieldError& e : found) {
+      if (std::none_of(errors_.begin() + static_cast<std::ptrdiff_t>(first), errors_.end(),
+                       [&](const FieldError& reported) { return reported.path == e.path; })) {
+        errors_.push_back(std::move(e));
+      }
+    }
+  }
+
+  void ValidateContainers(const Json& pod_template, const std::string& path) {
     const Json* containers = nullptr;
     if (pod_template.is_object() && pod_template.contains("spec")) {
       const Json& spec = pod_template["spec"];
@@ -289,14 +369,15 @@ class Validator {
 
   const Job& job_;
   const Job* old_;
+  const ValidationOptions& options_;
   const KindDescriptor& kind_;
   FieldErrors errors_;
 };
 
 }  // namespace
 
-FieldErrors ValidateJob(const Job& job, const Job* old_job) {
-  return Validator(job, old_job).Run();
+FieldErrors ValidateJob(const Job& job, const Job* old_job, const ValidationOptions& options) {
+  return Validator(job, old_job, options).Run();
 }
 
 }  // namespace kubedl::api

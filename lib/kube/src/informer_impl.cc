@@ -1,4 +1,5 @@
 #include <atomic>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <random>
@@ -350,10 +351,21 @@ class InformerImpl final : public Informer {
     }
   }
 
+  // Error barrier: a handler that throws loses that one event, not the watch (nor the process).
   template <typename F>
   void Dispatch(F f) {
     absl::MutexLock lock(&handlers_mu_);
-    for (auto& h : handlers_) f(h);
+    for (auto& h : handlers_) {
+      try {
+        f(h);
+      } catch (const std::exception& e) {
+        LOG(ERROR) << "informer " << options_.resource.resource << ": event handler failed: "
+                   << e.what();
+      } catch (...) {
+        LOG(ERROR) << "informer " << options_.resource.resource
+                   << ": event handler failed with an unknown exception";
+      }
+    }
   }
 
   void ResyncLoop() {

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "glog/logging.h"
 #include "kubedl/kube/rate_limiter.h"
 
 namespace kubedl::kube {
@@ -199,7 +201,18 @@ Workers::Workers(WorkQueue& queue, int count,
   for (int i = 0; i < count; ++i) {
     threads_.emplace_back([this, reconcile] {
       while (auto item = queue_.Get()) {
-        ReconcileResult result = reconcile(*item);
+        // Error barrier: an item whose reconcile throws is retried with backoff; the other
+        // items and the worker go on.
+        ReconcileResult result;
+        try {
+          result = reconcile(*item);
+        } catch (const std::exception& e) {
+          LOG(ERROR) << "reconciling " << *item << ": " << e.what();
+          result.error = true;
+        } catch (...) {
+          LOG(ERROR) << "reconciling " << *item << ": unknown exception";
+          result.error = true;
+        }
         if (result.error || result.requeue) {
           queue_.AddRateLimited(*item);
         } else if (result.requeue_after > absl::ZeroDuration()) {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "kubedl/common/json_access.h"
 #include "kubedl/common/string_view.h"
 #include "absl/strings/str_cat.h"
 #include "core/pod_identity.h"
@@ -33,14 +34,14 @@ void SlimService(Object& service) {
 
 // The job that controls `obj`, from its controller ownerReference.
 std::optional<std::pair<api::JobKind, std::string>> ControllingJob(const Object& obj) {
-  auto meta = obj.find("metadata");
-  if (meta == obj.end() || !meta->contains("ownerReferences")) return std::nullopt;
-  for (const auto& ref : (*meta)["ownerReferences"]) {
-    if (!ref.is_object() || !ref.value("controller", false)) continue;
+  const Object* refs = common::MemberPath(obj, {"metadata", "ownerReferences"});
+  if (refs == nullptr || !refs->is_array()) return std::nullopt;
+  for (const auto& ref : *refs) {
+    if (!common::BoolOr(ref, "controller", false)) continue;
     const api::KindDescriptor* kind =
-        api::FindKind(ref.value("apiVersion", ""), ref.value("kind", ""));
+        api::FindKind(common::StringOr(ref, "apiVersion"), common::StringOr(ref, "kind"));
     if (kind == nullptr) return std::nullopt;
-    return std::make_pair(kind->kind, ref.value("name", ""));
+    return std::make_pair(kind->kind, common::StringOr(ref, "name"));
   }
   return std::nullopt;
 }
@@ -66,7 +67,12 @@ ControllerManager::ControllerManager(kube::Client& client, ReconcilerDeps deps,
                        .Name("kubedl_reconciler_work_queue_depth")
                        .Help("Jobs waiting in the work queue.")
                        .Register(registry)
-                       .Add({})) {}
+                       .Add({})),
+      reconcile_exceptions_(prometheus::BuildCounter()
+                                .Name("kubedl_reconciler_reconcile_exceptions_total")
+                                .Help("Reconciles that threw and were stopped by the error "
+                                      "barrier (each also counts as an error), by kind.")
+                                .Register(registry)) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
 
@@ -101,7 +107,21 @@ void ControllerManager::StartKind(api::JobKind kind) {
   jobs_.emplace(kind, std::move(informer));
 }
 
+absl::Status ControllerManager::WaitForSyncUnlessStopping(const kube::Informer& informer,
+                                                          absl::Time deadline,
+                                                          absl::string_view what) {
+  while (!informer.WaitForSync(absl::Milliseconds(100))) {
+    if (stopping_.HasBeenNotified()) return absl::CancelledError("stopping");
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(what, " did not sync within 2 minutes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ControllerManager::Start() {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  if (stopping_.HasBeenNotified()) return absl::CancelledError("stopping");
   const std::string selector = std::string(kLabelOperatorName);  // "exists": ours only
   for (auto [informer, ref, slim] :
        {std::tuple{&pods_, &kube::resources::Pods(), &SlimPod},
@@ -146,25 +166,29 @@ absl::Status ControllerManager::Start() {
     auto it = jobs_.find(kind);
     return it == jobs_.end() ? nullptr : it->second.get();
   };
+  deps_.stopping = &stopping_;
+  deps_.on_unexpected_error = [this](const std::string& key) {
+    reconcile_exceptions_.Add({{"kind", key.substr(0, key.find('/'))}}).Increment();
+  };
   reconciler_ = std::make_unique<JobReconciler>(deps_);
   {
     absl::MutexLock lock(&mu_);
     for (api::JobKind kind : options_.kinds) StartKind(kind);
   }
+  const absl::Time deadline = absl::Now() + absl::Minutes(2);
   for (auto* informer : {pods_.get(), services_.get()}) {
-    if (!informer->WaitForSync(absl::Minutes(2))) {
-      return absl::DeadlineExceededError("pod/service informers did not sync within 2 minutes");
-    }
+    absl::Status synced = WaitForSyncUnlessStopping(*informer, deadline, "pod/service informers");
+    if (!synced.ok()) return synced;
   }
   {
     absl::MutexLock lock(&mu_);
     for (auto& [kind, informer] : jobs_) {
-      if (!informer->WaitForSync(absl::Minutes(2))) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(A(api::Describe(kind).name), " informer did not sync within 2 minutes"));
-      }
+      absl::Status synced = WaitForSyncUnlessStopping(
+          *informer, deadline, absl::StrCat(A(api::Describe(kind).name), " informer"));
+      if (!synced.ok()) return synced;
     }
   }
+  if (stopping_.HasBeenNotified()) return absl::CancelledError("stopping");
   // Workers start after the caches are full, so no reconcile mistakes "not cached" for "absent".
   workers_ = std::make_unique<kube::Workers>(
       *queue_, options_.workers, [this](const std::string& key) { return Reconcile(key); });
@@ -225,10 +249,10 @@ std::vector<std::pair<Object, std::string>> ControllerManager::LiveJobs() const 
   for (const auto& [kind, informer] : jobs_) {
     for (Object& job : informer->List("")) {
       std::string state = "Created";
-      auto status = job.find("status");
-      if (status != job.end() && status->contains("conditions")) {
-        for (const auto& c : (*status)["conditions"]) {
-          if (c.value("status", "") == "True") state = c.value("type", state);
+      const Object* conditions = common::MemberPath(job, {"status", "conditions"});
+      if (conditions != nullptr && conditions->is_array()) {
+        for (const auto& c : *conditions) {
+          if (common::StringOr(c, "status") == "True") state = common::StringOr(c, "type", state);
         }
       }
       live.emplace_back(std::move(job), std::move(state));
@@ -238,7 +262,8 @@ std::vector<std::pair<Object, std::string>> ControllerManager::LiveJobs() const 
 }
 
 void ControllerManager::Stop() {
-  if (!stopping_.HasBeenNotified()) stopping_.Notify();
+  absl::call_once(stop_once_, [this] { stopping_.Notify(); });
+  absl::MutexLock lifecycle(&lifecycle_mu_);
   if (discovery_thread_.joinable()) discovery_thread_.join();
   if (workers_) workers_->Stop();
   workers_.reset();

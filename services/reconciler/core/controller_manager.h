@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/job_reconciler.h"
@@ -43,7 +45,10 @@ class ControllerManager {
   ~ControllerManager();
 
   // Starts informers and workers; returns once the caches of the initial kinds have synced.
+  // Cancelled when Stop() is called before or while it runs.
   absl::Status Start();
+  // Stops everything Start() started; safe to call from another thread while Start() waits for
+  // the caches (it makes Start() return and waits for that). Idempotent.
   void Stop();
   bool Ready() const { return ready_.load(); }
   std::vector<api::JobKind> RunningKinds() const;
@@ -54,6 +59,9 @@ class ControllerManager {
   void StartKind(api::JobKind kind) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EnqueueOwner(const kube::Object& obj);
   void DiscoveryLoop();
+  // Waits for `informer`'s first list, checking for Stop() meanwhile.
+  absl::Status WaitForSyncUnlessStopping(const kube::Informer& informer, absl::Time deadline,
+                                         absl::string_view what);
   kube::ReconcileResult Reconcile(const std::string& key);
 
   kube::Client& client_;
@@ -69,12 +77,16 @@ class ControllerManager {
   std::unique_ptr<kube::Workers> workers_;
   std::unique_ptr<kube::Discovery> discovery_;
   std::thread discovery_thread_;
+  // Held by Start() and Stop() for their whole run: Stop() waits for a Start() in progress.
+  absl::Mutex lifecycle_mu_;
+  absl::once_flag stop_once_;
   absl::Notification stopping_;
   std::atomic<bool> ready_{false};
 
   prometheus::Family<prometheus::Counter>& reconciles_;
   prometheus::Family<prometheus::Histogram>& reconcile_seconds_;
   prometheus::Gauge& queue_depth_;
+  prometheus::Family<prometheus::Counter>& reconcile_exceptions_;
 };
 
 }  // namespace kubedl::reconciler

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kubedl/common/json_access.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -32,7 +33,7 @@ v1::JobEvent Base(const kube::Object& job) {
   v1::JobEvent event;
   v1::JobKey* key = event.mutable_job();
   key->set_uid(Meta(job, "uid"));
-  key->set_kind(job.value("kind", ""));
+  key->set_kind(common::StringOr(job, "kind"));
   key->set_namespace_(Meta(job, "namespace"));
   key->set_name(Meta(job, "name"));
   if (auto created = ParseTime(Meta(job, "creationTimestamp"))) {
@@ -43,11 +44,11 @@ v1::JobEvent Base(const kube::Object& job) {
 
 // When the pod's Ready condition last became True, if it is Ready.
 std::optional<absl::Time> ReadySince(const kube::Object& pod) {
-  auto status = pod.find("status");
-  if (status == pod.end() || !status->contains("conditions")) return std::nullopt;
-  for (const auto& c : (*status)["conditions"]) {
-    if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
-      return ParseTime(c.value("lastTransitionTime", ""));
+  const kube::Object* conditions = common::MemberPath(pod, {"status", "conditions"});
+  if (conditions == nullptr || !conditions->is_array()) return std::nullopt;
+  for (const auto& c : *conditions) {
+    if (common::StringOr(c, "type") == "Ready" && common::StringOr(c, "status") == "True") {
+      return ParseTime(common::StringOr(c, "lastTransitionTime"));
     }
   }
   return std::nullopt;
@@ -121,11 +122,11 @@ void JobEventEmitter::PodExited(const kube::Object& job, const kube::Object& pod
   if (!FirstTime(Meta(job, "uid"), absl::StrCat("exited/", pod_uid))) return;
   v1::JobEvent event = Base(job);
   std::optional<absl::Time> finished;
-  auto status = pod.find("status");
-  if (status != pod.end() && status->contains("containerStatuses")) {
-    for (const auto& cs : (*status)["containerStatuses"]) {
-      if (cs.contains("state") && cs["state"].contains("terminated")) {
-        auto t = ParseTime(cs["state"]["terminated"].value("finishedAt", ""));
+  const kube::Object* statuses = common::MemberPath(pod, {"status", "containerStatuses"});
+  if (statuses != nullptr && statuses->is_array()) {
+    for (const auto& cs : *statuses) {
+      if (const kube::Object* terminated = common::MemberPath(cs, {"state", "terminated"})) {
+        auto t = ParseTime(common::StringOr(*terminated, "finishedAt"));
         if (t && (!finished || *t > *finished)) finished = t;
       }
     }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "kubedl/common/json_access.h"
 #include "kubedl/common/string_view.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -31,6 +32,10 @@ using kube::Object;
 
 // The largest slow-start batch of creates one pass sends at once.
 constexpr size_t kMaxCreateBatch = 32;
+// What the planned objects of one batch may add up to, in JSON text: each pod is at least as
+// large as its job, so a job of 1 MB gets batches of 4, and a pass holds a bounded multiple of
+// its job's size however many replicas it has.
+constexpr size_t kCreateBatchBytes = size_t{4} << 20;
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -77,7 +82,9 @@ Object OwnerReference(const api::Job& job) {
           {"blockOwnerDeletion", true}};
 }
 
-Object ToKube(const api::Json& j) { return Object::parse(j.dump()); }
+Object ToKube(const api::Json& j) {
+  return Object::parse(j.dump(-1, ' ', false, api::Json::error_handler_t::replace));
+}
 
 std::string ReplicaMessagePrefix(const api::Job& job) {
   return absl::StrCat(A(job.descriptor().name), " ", job.namespace_, "/", job.name);
@@ -88,8 +95,9 @@ std::string ReplicaMessagePrefix(const api::Job& job) {
 // The state of one reconcile: the job, what was observed, what changed.
 class JobReconciler::Pass {
  public:
-  Pass(JobReconciler& r, std::string key, Object object, api::Job job)
-      : r_(r), deps_(r.deps_), key_(std::move(key)), object_(std::move(object)),
+  Pass(JobReconciler& r, std::string key, Object object, api::Job job, size_t job_bytes)
+      : r_(r), deps_(r.deps_), key_(std::move(key)), job_bytes_(job_bytes),
+        object_(std::move(object)),
         job_(std::move(job)), kind_(job_.descriptor()),
         framework_(FrameworkFor(job_.kind)), now_(deps_.clock->Now()), now_str_(Rfc3339(now_)),
         old_status_(job_.status) {}
@@ -111,18 +119,28 @@ class JobReconciler::Pass {
   void DeletePod(const Object& pod, std::string_view why);
   void DeleteService(const Object& service);
   void DeleteAll(const Observed& observed, bool only_unfinished);
+  // A replica's pod or service that does not exist yet.
+  struct MissingObject {
+    const api::Replica* replica;
+    int64_t index;
+    bool is_pod;
+  };
   // A pod or service this pass is about to create.
   struct PlannedCreate {
     bool is_pod = true;
     std::string name;
     Object body;
+    bool sent = false;
     absl::StatusOr<Object> result = absl::UnknownError("not sent");
     std::string ExpectationName() const { return is_pod ? name : absl::StrCat("svc/", name); }
   };
   // Nothing when the pod cannot be made now (the reason is recorded as an event).
   std::optional<PlannedCreate> PlanPod(const api::Replica& replica, int64_t index);
   PlannedCreate PlanService(const api::Replica& replica, int64_t index);
-  void CreateAll(std::vector<PlannedCreate> planned);
+  void CreateAll(const std::vector<MissingObject>& missing);
+  void ReportCreate(const PlannedCreate& planned);
+  // True when the pass should stop creating: the process stops, or the job is gone.
+  bool Cancelled();
   // True when pods may be created now (no gang, or the gang exists and is admitted).
   bool GangAllowsPods();
   void DeleteGang();
@@ -139,6 +157,7 @@ class JobReconciler::Pass {
   JobReconciler& r_;
   ReconcilerDeps& deps_;
   const std::string key_;
+  const size_t job_bytes_;  // the job's size as JSON text
   Object object_;
   api::Job job_;
   const api::KindDescriptor& kind_;
@@ -171,7 +190,36 @@ void JobReconciler::AddRecreations(const std::string& uid, int64_t total) {
   recreations_[uid] = std::max(recreations_[uid], total);
 }
 
+// The error barrier: whatever one job holds, a throw ends its pass only. The job is retried
+// with backoff (a bug of ours may be fixed by a restart; a bad shape is caught by validation
+// first), and says why in a Warning event.
 kube::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
+  std::string what;
+  try {
+    return ReconcileJob(key);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  LOG(ERROR) << key << ": reconcile failed: " << what;
+  if (deps_.on_unexpected_error) deps_.on_unexpected_error(key);
+  try {
+    auto parsed = ParseJobKey(key);
+    const kube::ObjectCache* jobs = parsed ? deps_.jobs(parsed->kind) : nullptr;
+    std::optional<Object> object =
+        jobs != nullptr ? jobs->Get(parsed->namespace_, parsed->name) : std::nullopt;
+    if (object) {
+      deps_.events->Record(*object, "Warning", "ReconcileError",
+                           absl::StrCat("Reconciling the job failed: ", what));
+    }
+  } catch (...) {
+    LOG(ERROR) << key << ": recording the reconcile failure failed too";
+  }
+  return {.error = true};
+}
+
+kube::ReconcileResult JobReconciler::ReconcileJob(const std::string& key) {
   auto parsed = ParseJobKey(key);
   if (!parsed) return {};
   const kube::ObjectCache* jobs = deps_.jobs(parsed->kind);
@@ -184,13 +232,27 @@ kube::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
     return {};
   }
   if (BeingDeleted(*object)) return {};
-  absl::StatusOr<api::Job> job = api::ParseJob(api::Json::parse(object->dump()));
+  api::FieldErrors type_errors;
+  size_t job_bytes = 0;
+  absl::StatusOr<api::Job> job = [&] {
+    const std::string text = object->dump(-1, ' ', false, Object::error_handler_t::replace);
+    job_bytes = text.size();
+    return api::ParseJob(api::Json::parse(text), &type_errors);
+  }();
   if (!job.ok()) {
-    // The webhook refuses such jobs; one created while it was down waits for a fix.
-    deps_.events->Record(*object, "Warning", "InvalidSpec", std::string(job.status().message()));
-    return {};
+    if (type_errors.empty()) {
+      type_errors.push_back(api::Invalid("kind", nullptr, std::string(job.status().message())));
+    }
+    return RefuseInvalidJob(key, parsed->kind, *object, type_errors);
   }
   api::DefaultJob(*job);
+  // The same validation as the webhook's: a job created while the webhook was down, or
+  // admitted by failurePolicy Ignore, is refused here before anything is made for it.
+  std::shared_ptr<const api::PodSchema> schema = deps_.pod_schema ? deps_.pod_schema() : nullptr;
+  api::ValidationOptions validation = deps_.validation;
+  validation.pod_schema = schema.get();
+  api::FieldErrors errors = api::ValidateJob(*job, nullptr, validation);
+  if (!errors.empty()) return RefuseInvalidJob(key, parsed->kind, *object, errors);
   if (!api::IsFinished(job->status)) {
     // The cache may not show the terminal status this process just wrote; acting on the stale
     // copy would recreate pods that cleanPodPolicy removed.
@@ -198,8 +260,56 @@ kube::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
     auto it = finished_.find(key);
     if (it != finished_.end() && it->second.first == job->uid) job->status = it->second.second;
   }
-  Pass pass(*this, key, std::move(*object), std::move(*job));
+  Pass pass(*this, key, std::move(*object), std::move(*job), job_bytes);
   return pass.Run();
+}
+
+// An invalid job fails once, with reason InvalidSpec and every problem's field path, and no
+// pods; nothing else is done for it (no clean-up or TTL read from a spec that is wrong). It is
+// not requeued: an edit of the job brings it back here.
+kube::ReconcileResult JobReconciler::RefuseInvalidJob(const std::string& key, api::JobKind kind,
+                                                      const Object& object,
+                                                      const api::FieldErrors& errors) {
+  const api::KindDescriptor& d = api::Describe(kind);
+  const std::string message = api::InvalidObjectMessage(d.name, d.group, kube::Name(object), errors);
+  api::JobStatus status;
+  if (const Object* written = common::Member(object, "status")) {
+    auto parsed = api::ParseJobStatus(
+        api::Json::parse(written->dump(-1, ' ', false, Object::error_handler_t::replace)));
+    if (parsed.ok()) status = std::move(*parsed);
+  }
+  // Refused before, or finished otherwise: a finished job is left as it is (nothing is read
+  // from an invalid spec, so neither its clean-up policy nor its TTL runs).
+  if (api::IsFinished(status)) return {};
+  LOG(WARNING) << key << ": " << message;
+  const std::string now = Rfc3339(deps_.clock->Now());
+  const bool created = !status.conditions.empty();
+  if (!created) {
+    api::SetCondition(status, api::kJobCreated, api::kConditionTrue,
+                      api::ConditionReason(kind, api::kJobCreated),
+                      absl::StrCat(A(d.name), " ", kube::Name(object), " is created."), now);
+  }
+  api::SetCondition(status, api::kJobRunning, api::kConditionFalse, kReasonInvalidSpec, message,
+                    now);
+  api::SetCondition(status, api::kJobFailed, api::kConditionTrue, kReasonInvalidSpec, message,
+                    now);
+  if (!status.completion_time) status.completion_time = now;
+  deps_.events->Record(object, "Warning", std::string(kReasonInvalidSpec), message);
+  if (deps_.job_events != nullptr) {
+    if (!created) deps_.job_events->JobCreated(object);
+    if (const api::JobCondition* failed = api::FindCondition(status, api::kJobFailed)) {
+      deps_.job_events->ConditionChanged(object, *failed, status.start_time);
+    }
+  }
+  Object current = object;
+  current["status"] = ToKube(api::ToJson(status));
+  auto written = deps_.client->UpdateStatus(JobResource(d), kube::Namespace(object), current);
+  if (!written.ok() && !kube::IsNotFound(written.status())) {
+    LOG(WARNING) << key << ": writing the InvalidSpec status: " << written.status();
+    return {.error = true};  // a conflict or an outage: retried with backoff
+  }
+  if (written.ok()) RememberFinished(key, kube::Uid(object), status);
+  return {};
 }
 
 JobReconciler::Pass::Observed JobReconciler::Pass::Observe() {
@@ -423,16 +533,14 @@ JobReconciler::Pass::PlannedCreate JobReconciler::Pass::PlanService(const api::R
                                                                     int64_t index) {
   const std::string name = ReplicaName(job_.name, replica.type, index);
   Object ports = Object::array();
-  const api::Json& tmpl = replica.spec.template_spec;
-  if (tmpl.contains("spec") && tmpl["spec"].contains("containers")) {
-    api::Json tmpl_copy = tmpl;
-    if (api::Json* c = FrameworkContainer(tmpl_copy, kind_); c != nullptr && c->contains("ports")) {
-      for (const auto& p : (*c)["ports"]) {
-        if (!p.is_object() || !p.contains("name") || !p.contains("containerPort")) continue;
-        ports.push_back({{"name", p["name"].get<std::string>()},
-                         {"port", p["containerPort"].get<int64_t>()},
-                         {"targetPort", p["containerPort"].get<int64_t>()}});
-      }
+  const api::Json* container = FrameworkContainer(replica.spec.template_spec, kind_);
+  const api::Json* container_ports = container ? common::Member(*container, "ports") : nullptr;
+  if (container_ports != nullptr && container_ports->is_array()) {
+    for (const api::Json& p : *container_ports) {
+      const std::string port_name = common::StringOr(p, "name");
+      const std::optional<int64_t> port = common::IntAt(p, "containerPort");
+      if (port_name.empty() || !port) continue;
+      ports.push_back({{"name", port_name}, {"port", *port}, {"targetPort", *port}});
     }
   }
   if (ports.empty()) {
@@ -464,37 +572,91 @@ JobReconciler::Pass::PlannedCreate JobReconciler::Pass::PlanService(const api::R
 }
 
 // Sends the creates in slow-start batches; a failed batch leaves the rest for the next pass.
-void JobReconciler::Pass::CreateAll(std::vector<PlannedCreate> planned) {
-  const size_t attempted = RunInSlowStartBatches(planned.size(), kMaxCreateBatch, [&](size_t i) {
-    PlannedCreate& p = planned[i];
-    deps_.expectations->ExpectCreate(key_, p.ExpectationName());
-    p.result = deps_.client->Create(p.is_pod ? kube::resources::Pods() : kube::resources::Services(),
-                                    job_.namespace_, p.body);
-    return p.result.ok() || kube::IsAlreadyExists(p.result.status());
-  });
-  for (size_t i = 0; i < attempted; ++i) {
-    const PlannedCreate& p = planned[i];
-    const std::string_view what = p.is_pod ? "pod" : "service";
-    if (p.result.ok()) {
-      deps_.events->Record(object_, "Normal",
-                           p.is_pod ? "SuccessfulCreatePod" : "SuccessfulCreateService",
-                           absl::StrCat("Created ", A(what), ": ", p.name));
-      continue;
+// Only the batch about to be sent is planned and held (a pod of a large TFJob carries every
+// address in TF_CONFIG, so holding all of them is quadratic in the job's size). Between batches
+// the pass stops when the process is stopping or the job was deleted or replaced.
+void JobReconciler::Pass::CreateAll(const std::vector<MissingObject>& missing) {
+  std::vector<std::optional<PlannedCreate>> batch;
+  size_t batch_begin = 0;
+  auto report = [&] {
+    for (std::optional<PlannedCreate>& p : batch) {
+      if (p) ReportCreate(*p);
     }
-    // The create did not happen (or is not ours to wait for): nothing is pending any more.
-    deps_.expectations->CreateObserved(key_, p.ExpectationName());
-    if (kube::IsAlreadyExists(p.result.status())) {
-      // An earlier pass or process made it, or the object of that name is still being deleted
-      // (a recreation): names are deterministic, so nothing is duplicated. Look again shortly;
-      // the informer may never send an event for this name that would clear the expectation.
-      Requeue(absl::Seconds(1));
-      continue;
-    }
-    deps_.events->Record(object_, "Warning", p.is_pod ? "FailedCreatePod" : "FailedCreateService",
-                         absl::StrCat("Error creating ", A(what), " ", p.name, ": ",
-                                      p.result.status().message()));
-    result_.error = true;
+    batch.clear();
+  };
+  const size_t max_batch =
+      std::clamp<size_t>(kCreateBatchBytes / std::max<size_t>(job_bytes_, 1), 1, kMaxCreateBatch);
+  const size_t attempted = RunInSlowStartBatches(
+      *deps_.create_runner, missing.size(), max_batch,
+      [&](size_t i) {
+        std::optional<PlannedCreate>& p = batch[i - batch_begin];
+        if (!p) return true;  // could not be planned: the reason is an event already
+        deps_.expectations->ExpectCreate(key_, p->ExpectationName());
+        p->sent = true;
+        // This runs on the shared pool, outside the reconcile's barrier: nothing may escape.
+        try {
+          p->result = deps_.client->Create(
+              p->is_pod ? kube::resources::Pods() : kube::resources::Services(), job_.namespace_,
+              p->body);
+        } catch (const std::exception& e) {
+          p->result = absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
+        } catch (...) {
+          p->result = absl::InternalError("unexpected error");
+        }
+        return p->result.ok() || kube::IsAlreadyExists(p->result.status());
+      },
+      [&](size_t begin, size_t end) {
+        report();
+        if (Cancelled()) return false;
+        batch_begin = begin;
+        for (size_t i = begin; i < end; ++i) {
+          const MissingObject& m = missing[i];
+          batch.push_back(m.is_pod ? PlanPod(*m.replica, m.index)
+                                   : std::optional(PlanService(*m.replica, m.index)));
+        }
+        return true;
+      });
+  (void)attempted;
+  report();
+}
+
+bool JobReconciler::Pass::Cancelled() {
+  if (deps_.stopping != nullptr && deps_.stopping->HasBeenNotified()) {
+    Requeue(absl::Seconds(1));
+    return true;
   }
+  const kube::ObjectCache* jobs = deps_.jobs(job_.kind);
+  std::optional<Object> current =
+      jobs != nullptr ? jobs->Get(job_.namespace_, job_.name) : std::nullopt;
+  if (!current || kube::Uid(*current) != job_.uid || BeingDeleted(*current)) {
+    LOG(INFO) << key_ << ": the job was deleted; its pass stops creating";
+    return true;
+  }
+  return false;
+}
+
+void JobReconciler::Pass::ReportCreate(const PlannedCreate& p) {
+  if (!p.sent) return;
+  const std::string_view what = p.is_pod ? "pod" : "service";
+  if (p.result.ok()) {
+    deps_.events->Record(object_, "Normal",
+                         p.is_pod ? "SuccessfulCreatePod" : "SuccessfulCreateService",
+                         absl::StrCat("Created ", A(what), ": ", p.name));
+    return;
+  }
+  // The create did not happen (or is not ours to wait for): nothing is pending any more.
+  deps_.expectations->CreateObserved(key_, p.ExpectationName());
+  if (kube::IsAlreadyExists(p.result.status())) {
+    // An earlier pass or process made it, or the object of that name is still being deleted
+    // (a recreation): names are deterministic, so nothing is duplicated. Look again shortly;
+    // the informer may never send an event for this name that would clear the expectation.
+    Requeue(absl::Seconds(1));
+    return;
+  }
+  deps_.events->Record(object_, "Warning", p.is_pod ? "FailedCreatePod" : "FailedCreateService",
+                       absl::StrCat("Error creating ", A(what), " ", p.name, ": ",
+                                    p.result.status().message()));
+  result_.error = true;
 }
 
 kube::ReconcileResult JobReconciler::Pass::FinishedJob(const Observed& observed) {
@@ -733,18 +895,14 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
     return FinishedJob(observed);
   }
 
-  std::vector<PlannedCreate> creates;
+  std::vector<MissingObject> creates;
   if (!missing_pods.empty() && GangAllowsPods()) {
-    for (const auto& [replica, index] : missing_pods) {
-      if (std::optional<PlannedCreate> pod = PlanPod(*replica, index)) {
-        creates.push_back(std::move(*pod));
-      }
-    }
+    for (const auto& [replica, index] : missing_pods) creates.push_back({replica, index, true});
   }
   for (const auto& [replica, index] : missing_services) {
-    creates.push_back(PlanService(*replica, index));
+    creates.push_back({replica, index, false});
   }
-  CreateAll(std::move(creates));
+  CreateAll(creates);
 
   if (!retried.empty()) {
     std::string message;

@@ -1,13 +1,16 @@
 #include "core/pod_failure.h"
 
 #include <algorithm>
+#include <climits>
 #include <string_view>
+
+#include "kubedl/common/json_access.h"
 
 namespace kubedl::reconciler {
 namespace {
 
 bool IsFrameworkContainer(const kube::Object& status, const api::KindDescriptor& kind) {
-  const std::string name = status.value("name", "");
+  const std::string name = common::StringOr(status, "name");
   return std::ranges::any_of(kind.accepted_container_names,
                              [&](std::string_view n) { return n == name; });
 }
@@ -17,8 +20,9 @@ bool IsFrameworkContainer(const kube::Object& status, const api::KindDescriptor&
 PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& kind) {
   PodFailure failure;
   const kube::Object empty = kube::Object::object();
-  const kube::Object& status = pod.contains("status") ? pod["status"] : empty;
-  const std::string pod_reason = status.value("reason", "");
+  const kube::Object* status_at = common::Member(pod, "status");
+  const kube::Object& status = status_at != nullptr && status_at->is_object() ? *status_at : empty;
+  const std::string pod_reason = common::StringOr(status, "reason");
   if (pod_reason == "Evicted" || pod_reason == "NodeLost" || pod_reason == "UnexpectedAdmissionError" ||
       pod_reason == "Shutdown" || pod_reason == "Terminated") {
     failure.retryable = true;
@@ -41,8 +45,9 @@ PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& k
         if (state == chosen->end() || !state->is_object()) continue;
         auto terminated = state->find("terminated");
         if (terminated == state->end() || !terminated->is_object()) continue;
-        failure.exit_code = terminated->value("exitCode", -1);
-        const std::string reason = terminated->value("reason", "");
+        failure.exit_code = static_cast<int>(
+            std::clamp<int64_t>(common::IntOr(*terminated, "exitCode", -1), INT32_MIN, INT32_MAX));
+        const std::string reason = common::StringOr(*terminated, "reason");
         if (reason == "OOMKilled") {
           failure.retryable = true;
           failure.reason = reason;
@@ -66,7 +71,7 @@ int64_t ContainerRestarts(const kube::Object& pod) {
   auto statuses = status->find("containerStatuses");
   if (statuses == status->end() || !statuses->is_array()) return 0;
   for (const auto& cs : *statuses) {
-    if (cs.is_object()) total += cs.value("restartCount", int64_t{0});
+    total += std::clamp<int64_t>(common::IntOr(cs, "restartCount", 0), 0, INT32_MAX);
   }
   return total;
 }

@@ -14,7 +14,7 @@ std::string OperatorName(api::JobKind kind) {
 }
 
 std::string ReplicaName(std::string_view job, std::string_view replica_type, int64_t index) {
-  return absl::StrCat(A(job), "-", absl::AsciiStrToLower(A(replica_type)), "-", index);
+  return api::ReplicaObjectName(job, replica_type, index);
 }
 
 std::map<std::string, std::string> JobLabels(api::JobKind kind, std::string_view job) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/pod_identity.h"
+#include "kubedl/common/json_access.h"
 #include "kubedl/common/string_view.h"
 
 namespace kubedl::reconciler {
@@ -16,14 +17,28 @@ api::Json& Containers(api::Json& pod) {
   return containers;
 }
 
+namespace {
+bool IsFrameworkContainer(const api::Json& c, const api::KindDescriptor& kind) {
+  const api::Json* name = common::Member(c, "name");
+  if (name == nullptr || !name->is_string()) return false;
+  const std::string& n = name->get_ref<const std::string&>();
+  return std::ranges::any_of(kind.accepted_container_names,
+                             [&](std::string_view accepted) { return accepted == n; });
+}
+}  // namespace
+
 api::Json* FrameworkContainer(api::Json& pod, const api::KindDescriptor& kind) {
   for (auto& c : Containers(pod)) {
-    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
-    const std::string name = c["name"].get<std::string>();
-    if (std::ranges::any_of(kind.accepted_container_names,
-                            [&](std::string_view n) { return n == name; })) {
-      return &c;
-    }
+    if (IsFrameworkContainer(c, kind)) return &c;
+  }
+  return nullptr;
+}
+
+const api::Json* FrameworkContainer(const api::Json& pod, const api::KindDescriptor& kind) {
+  const api::Json* containers = common::MemberPath(pod, {"spec", "containers"});
+  if (containers == nullptr || !containers->is_array()) return nullptr;
+  for (const auto& c : *containers) {
+    if (IsFrameworkContainer(c, kind)) return &c;
   }
   return nullptr;
 }
@@ -38,17 +53,15 @@ void AddEnv(api::Json& container, std::string_view name, std::string_view value)
 }
 
 int64_t ReplicaPort(const api::Replica& replica, const api::KindDescriptor& kind) {
-  const api::Json& tmpl = replica.spec.template_spec;
-  if (tmpl.contains("spec") && tmpl["spec"].contains("containers") &&
-      tmpl["spec"]["containers"].is_array()) {
-    for (const auto& c : tmpl["spec"]["containers"]) {
-      if (!c.is_object() || !c.contains("ports") || !c["ports"].is_array()) continue;
-      for (const auto& p : c["ports"]) {
-        if (p.is_object() && p.contains("name") && p["name"] == kind.port_name &&
-            p.contains("containerPort") && p["containerPort"].is_number_integer()) {
-          return p["containerPort"].get<int64_t>();
-        }
-      }
+  const api::Json* containers =
+      common::MemberPath(replica.spec.template_spec, {"spec", "containers"});
+  if (containers == nullptr || !containers->is_array()) return kind.port;
+  for (const auto& c : *containers) {
+    const api::Json* ports = common::Member(c, "ports");
+    if (ports == nullptr || !ports->is_array()) continue;
+    for (const auto& p : *ports) {
+      if (common::StringOr(p, "name") != kind.port_name) continue;
+      if (std::optional<int64_t> port = common::IntAt(p, "containerPort")) return *port;
     }
   }
   return kind.port;

@@ -13,6 +13,8 @@ namespace kubedl::reconciler {
 api::Json& Containers(api::Json& pod);
 // The framework container of `kind` in `pod`, or nullptr.
 api::Json* FrameworkContainer(api::Json& pod, const api::KindDescriptor& kind);
+// The same, reading a pod or a pod template without changing it; nullptr when there is none.
+const api::Json* FrameworkContainer(const api::Json& pod, const api::KindDescriptor& kind);
 // Adds an env var unless the container already sets `name` (the user's value wins).
 void AddEnv(api::Json& container, std::string_view name, std::string_view value);
 // The framework port of a replica: its container's port named after the kind's port name,

@@ -463,6 +463,7 @@ private_control_plane() {
     --client-ca-file "$dir/pki/ca.crt" --service-account-issuer "https://127.0.0.1:$api_port" \
     --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
     --service-cluster-ip-range 10.0.0.0/16 --endpoint-reconciler-type none \
+    --kubelet-preferred-address-types=InternalIP \
     --authorization-mode RBAC --disable-admission-plugins ServiceAccount \
     --enable-priority-and-fairness=false --profiling=false --v 0 >"$work/apiserver.log" 2>&1 &
   disposable+=($!)

@@ -7,6 +7,7 @@
 //   ReconcilerProcess r({"--namespace=" + ns(), "--leader-elect=false"});
 //   ASSERT_TRUE(r.Start());          // waits for /readyz
 //   r.Kill();                        // SIGKILL, no goodbye
+//   r.Signal(SIGTERM); r.WaitExit(absl::Seconds(5));   // a graceful stop and its wait status
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -156,9 +158,37 @@ class ReconcilerProcess {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_status_ = status;
       return false;
     }
     return true;
+  }
+
+  bool Signal(int signal) { return pid_ > 0 && ::kill(pid_, signal) == 0; }
+
+  // The wait status (see WIFEXITED) once the process has exited, or nullopt when it is still
+  // running after `timeout`.
+  std::optional<int> WaitExit(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (Alive()) {
+      if (absl::Now() >= deadline) return std::nullopt;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return exit_status_;
+  }
+
+  // True once the process blocks `signal` (/proc/<pid>/status SigBlk): from then on a signal is
+  // its own to handle, not the default action.
+  bool Blocks(int signal) {
+    if (pid_ <= 0) return false;
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+      return (mask >> (signal - 1)) & 1ULL;
+    }
+    return false;
   }
 
   pid_t pid() const { return pid_; }
@@ -180,6 +210,7 @@ class ReconcilerProcess {
   int metrics_port_;
   std::string log_;
   pid_t pid_ = -1;
+  std::optional<int> exit_status_;
 };
 
 // --- Reading the cluster -----------------------------------------------------------------------

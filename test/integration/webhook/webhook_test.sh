@@ -169,6 +169,40 @@ scenario_mistakes() {
   refused "several mistakes at once, all listed" \
     '[spec.tfReplicaSpecs[Worker].replicas: Invalid value: -3: must be greater than or equal to 0, spec.tfReplicaSpecs[Worker].template.spec.containers[0].image: Required value]' \
     TFJob many 'r["Worker"]["replicas"] = -3; del r["Worker"]["template"]["spec"]["containers"][0]["image"]'
+  # Pod templates are checked against the API server's Pod schema (read from
+  # /openapi/v3/api/v1: the webhook runs with this test's $KUBECONFIG).
+  grep -q "Pod schema: openapi-v3" "$work/webhook.log" ||
+    fail "the webhook did not read the served Pod schema: $(grep -i 'pod schema' "$work/webhook.log")"
+  echo "--- a containerPort written as a string (issue 13's poison manifest)"
+  if out=$(k apply -n "$ns" -f - 2>&1 <<'YAML'
+apiVersion: kubeflow.org/v1
+kind: TFJob
+metadata: {name: poison}
+spec:
+  tfReplicaSpecs:
+    Worker:
+      replicas: 1
+      template:
+        spec:
+          containers:
+          - {name: tensorflow, image: busybox, ports: [{name: tfjob-port, containerPort: "2222"}]}
+YAML
+  ); then
+    fail "poison: accepted: $out"
+  else
+    echo "$out"
+    want='TFJob.kubeflow.org "poison" is invalid: spec.tfReplicaSpecs[Worker].template.spec.containers[0].ports[0].containerPort: Invalid value: "2222": must be of type integer'
+    case "$out" in *"$want"*) ;; *) fail "poison: message lacks: $want" ;; esac
+  fi
+  refused "env that is not a list" \
+    'spec.tfReplicaSpecs[Worker].template.spec.containers[0].env: Invalid value: "object": must be of type array' \
+    TFJob env-map 'r["Worker"]["template"]["spec"]["containers"][0]["env"] = {"A": "b"}'
+  refused "a memory limit that is not a quantity" \
+    'spec.tfReplicaSpecs[Worker].template.spec.containers[0].resources.limits[memory]: Invalid value: "1GB": must be a quantity' \
+    TFJob bad-memory 'r["Worker"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"memory": "1GB"}}'
+  refused "a field only the served schema knows" \
+    'spec.tfReplicaSpecs[Worker].template.spec.dnsConfig.nameservers[0]: Invalid value: 8: must be of type string' \
+    TFJob dns 'r["Worker"]["template"]["spec"]["dnsConfig"] = {"nameservers": [8]}'
   echo "--- UPDATE that changes the queue"
   job TFJob queued 's["runPolicy"] = {"schedulingPolicy": {"queue": "team-a"}}' | k apply -n "$ns" -f - ||
     fail "create queued"

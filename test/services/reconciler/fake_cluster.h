@@ -4,6 +4,7 @@
 // lag and restarts can be played out; an event recorder that keeps reasons; a settable clock; a
 // gang client that answers what the test tells it.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,6 +103,7 @@ class FakeCluster final : public kube::Client {
   }
   absl::StatusOr<Object> Create(const kube::ResourceRef& ref, const std::string& ns,
                                 const Object& obj) override {
+    if (before_create) before_create(ref.resource + "/" + kube::Name(obj));
     absl::MutexLock lock(&mu_);
     const std::string key = kube::ObjectKey(ns, kube::Name(obj));
     creates_.push_back(ref.resource + "/" + kube::Name(obj));
@@ -165,6 +167,10 @@ class FakeCluster final : public kube::Client {
     return absl::UnimplementedError("not used");
   }
   const std::string& DefaultNamespace() const override { return default_ns_; }
+
+  // Called with "<resource>/<name>" before each create (on the creating thread); may throw to
+  // play a bug, or change the caches to play a deletion mid-pass.
+  std::function<void(const std::string&)> before_create;
 
   // The informers catch up with the API server.
   void Sync() {

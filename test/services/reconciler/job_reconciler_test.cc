@@ -4,14 +4,18 @@
 // deadline, TTL, clean policy, suspend, scale, gang calls, and status writes.
 #include "core/job_reconciler.h"
 
+#include <atomic>
+#include <stdexcept>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "core/pod_identity.h"
+#include "core/thread_pool_parallel_runner.h"
 #include "fake_cluster.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kubedl/api/conditions.h"
+#include "absl/synchronization/notification.h"
 
 namespace kubedl::reconciler::testing {
 namespace {
@@ -45,23 +49,28 @@ class JobReconcilerTest : public ::testing::Test {
  protected:
   JobReconcilerTest() : expectations_(clock_) {}
 
+  ReconcilerDeps DefaultDeps() {
+    ReconcilerDeps deps;
+    deps.client = &cluster_;
+    deps.jobs = [this](api::JobKind kind) -> const kube::ObjectCache* {
+      return kind == api::JobKind::kTFJob ? &cluster_.jobs : nullptr;
+    };
+    deps.pods = &cluster_.pods;
+    deps.services = &cluster_.services;
+    deps.events = &events_;
+    deps.expectations = &expectations_;
+    deps.gang = gang_;
+    deps.clock = &clock_;
+    deps.create_runner = &create_runner_;
+    return deps;
+  }
+
   JobReconciler& reconciler() {
-    if (!reconciler_) {
-      ReconcilerDeps deps;
-      deps.client = &cluster_;
-      deps.jobs = [this](api::JobKind kind) -> const kube::ObjectCache* {
-        return kind == api::JobKind::kTFJob ? &cluster_.jobs : nullptr;
-      };
-      deps.pods = &cluster_.pods;
-      deps.services = &cluster_.services;
-      deps.events = &events_;
-      deps.expectations = &expectations_;
-      deps.gang = gang_;
-      deps.clock = &clock_;
-      reconciler_ = std::make_unique<JobReconciler>(std::move(deps));
-    }
+    if (!reconciler_) reconciler_ = std::make_unique<JobReconciler>(DefaultDeps());
     return *reconciler_;
   }
+  // The reconciler built from `deps` instead of the defaults.
+  void UseDeps(ReconcilerDeps deps) { reconciler_ = std::make_unique<JobReconciler>(std::move(deps)); }
 
   void Submit(const Object& job) { cluster_.Put("tfjobs", job); }
 
@@ -91,6 +100,7 @@ class JobReconcilerTest : public ::testing::Test {
   SettableClock clock_;
   Expectations expectations_;
   GangClient* gang_ = nullptr;
+  ThreadPoolParallelRunner create_runner_{4};
   std::unique_ptr<JobReconciler> reconciler_;
 };
 
@@ -473,6 +483,225 @@ TEST_F(JobReconcilerTest, TheGangIsDeletedWhenTheJobFinishesOrIsSuspended) {
   Reconcile();
   EXPECT_TRUE(Is("Succeeded"));
   EXPECT_EQ(gang.deletes, 2);
+}
+
+// --- Jobs the webhook would refuse (created while it was down) and jobs that hit a bug ---
+
+TEST_F(JobReconcilerTest, AnUnknownReplicaTypeFailsWithInvalidSpecAndCreatesNothing) {
+  Submit(TfJob({{"Foo", {{"replicas", 1}, {"template", Template()}}}}));
+  EXPECT_FALSE(Reconcile().error);
+  EXPECT_TRUE(Is("Failed"));
+  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
+              HasSubstr("spec.tfReplicaSpecs[Foo]: Unsupported value: \"Foo\""));
+  EXPECT_TRUE(Is("Created"));
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+  EXPECT_THAT(cluster_.Names("services"), IsEmpty());
+  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
+  EXPECT_EQ(events_.TypeOf("InvalidSpec"), "Warning");
+}
+
+TEST_F(JobReconcilerTest, AnInvalidJobIsRefusedOnceAndNotRetried) {
+  Submit(TfJob(Object::object()));
+  kube::ReconcileResult first = Reconcile();
+  EXPECT_FALSE(first.error);
+  EXPECT_FALSE(first.requeue);
+  EXPECT_EQ(first.requeue_after, absl::ZeroDuration());
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(), HasSubstr("spec.tfReplicaSpecs: Required value"));
+  const int writes = cluster_.status_writes();
+  kube::ReconcileResult again = Reconcile();
+  EXPECT_FALSE(again.error || again.requeue || again.requeue_after > absl::ZeroDuration());
+  EXPECT_EQ(cluster_.status_writes(), writes);
+  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
+}
+
+TEST_F(JobReconcilerTest, NegativeReplicasFailWithInvalidSpec) {
+  Submit(TfJob(Workers(-1)));
+  Reconcile();
+  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
+              HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1"));
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+}
+
+TEST_F(JobReconcilerTest, ReplicasAboveTheLimitsFailWithoutPlanningAnyPod) {
+  Submit(TfJob(Workers(2147483647)));
+  Reconcile();
+  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
+              HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: 2147483647: must be "
+                        "less than or equal to 5000"));
+  EXPECT_EQ(cluster_.CountCreates(""), 0u);
+
+  // Per job: two types within the per-type limit that add up to more than the per-job limit.
+  ASSERT_TRUE(cluster_.Delete(kube::ResourceRef{"kubeflow.org", "v1", "tfjobs", true}, "ns", "job", {}).ok());
+  Object replicas = Workers(4000);
+  replicas["PS"] = {{"replicas", 4000}, {"template", Template()}};
+  replicas["Evaluator"] = {{"replicas", 3000}, {"template", Template()}};
+  Submit(TfJob(replicas));
+  Reconcile();
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
+              HasSubstr("spec.tfReplicaSpecs: Invalid value: 11000: the replicas of all types add "
+                        "up to more than the maximum of 10000 per job"));
+  EXPECT_EQ(cluster_.CountCreates(""), 0u);
+}
+
+TEST_F(JobReconcilerTest, TheReplicaLimitsAreFlags) {
+  ReconcilerDeps deps = DefaultDeps();
+  deps.validation.max_replicas_per_type = 2;
+  UseDeps(std::move(deps));
+  Submit(TfJob(Workers(3)));
+  Reconcile();
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
+              HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: 3: must be less than "
+                        "or equal to 2"));
+}
+
+TEST_F(JobReconcilerTest, AJobNameThatMakesAServiceNameTooLongFailsBeforeAnythingIsCreated) {
+  Object job = TfJob(Workers(10));
+  const std::string name(58, 'a');  // "<58>-worker-9" is 67 characters
+  job["metadata"]["name"] = name;
+  cluster_.Put("tfjobs", job);
+  cluster_.Sync();
+  reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", name));
+  Object stored = *cluster_.Stored("tfjobs", name);
+  std::string message;
+  for (const Object& c : stored["status"]["conditions"]) {
+    if (c["type"] == "Failed") {
+      EXPECT_EQ(c["reason"], "InvalidSpec");
+      message = c["message"];
+    }
+  }
+  EXPECT_THAT(message, HasSubstr("metadata.name: Invalid value: \"" + name +
+                                 "\": must be no more than 54 characters"));
+  EXPECT_EQ(cluster_.CountCreates(""), 0u);
+}
+
+TEST_F(JobReconcilerTest, NegativeTtlAndDeadlineFailWithInvalidSpecAndTheJobIsKept) {
+  Submit(TfJob(Workers(1), {{"ttlSecondsAfterFinished", -1}, {"activeDeadlineSeconds", -5}}));
+  Reconcile();
+  clock_.Advance(absl::Minutes(5));
+  Reconcile();
+  ASSERT_TRUE(cluster_.Stored("tfjobs", "job").has_value());
+  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  const std::string message = Cond("Failed")["message"];
+  EXPECT_THAT(message, HasSubstr("spec.runPolicy.ttlSecondsAfterFinished: Invalid value: -1"));
+  EXPECT_THAT(message, HasSubstr("spec.runPolicy.activeDeadlineSeconds: Invalid value: -5"));
+  EXPECT_THAT(cluster_.deletes(), IsEmpty());
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+}
+
+TEST_F(JobReconcilerTest, ATemplateOfWrongTypesIsReadWithoutThrowing) {
+  // Whatever the schema check lets through, reading ports never throws: a string port is
+  // skipped for the service (the default port is used).
+  Object tmpl = Template();
+  tmpl["spec"]["containers"][0]["ports"] = {{{"name", "tfjob-port"}, {"containerPort", "2222"}}};
+  Submit(TfJob(Workers(1, "Never", tmpl)));
+  kube::ReconcileResult result = Reconcile();
+  EXPECT_TRUE(Is("Failed") || !cluster_.Names("services").empty());
+  (void)result;
+}
+
+TEST_F(JobReconcilerTest, AReconcileThatThrowsBecomesAWarningAndABackoffNotACrash) {
+  cluster_.before_create = [](const std::string&) { throw std::runtime_error("boom"); };
+  Submit(TfJob(Workers(2)));
+  kube::ReconcileResult result = Reconcile();
+  EXPECT_TRUE(result.error);
+  EXPECT_GE(events_.Count("FailedCreatePod"), 1u);
+  cluster_.before_create = nullptr;
+  Reconcile();
+  EXPECT_THAT(cluster_.Names("pods"), UnorderedElementsAre("job-worker-0", "job-worker-1"));
+}
+
+TEST_F(JobReconcilerTest, AnExceptionInThePassIsCaughtByTheBarrier) {
+  int unexpected = 0;
+  ReconcilerDeps deps = DefaultDeps();
+  deps.pod_schema = []() -> std::shared_ptr<const api::PodSchema> {
+    throw std::runtime_error("schema source broke");
+  };
+  deps.on_unexpected_error = [&](const std::string&) { ++unexpected; };
+  UseDeps(std::move(deps));
+  Submit(TfJob(Workers(1)));
+  kube::ReconcileResult result = Reconcile();
+  EXPECT_TRUE(result.error);
+  EXPECT_EQ(unexpected, 1);
+  EXPECT_EQ(events_.Count("ReconcileError"), 1u);
+  EXPECT_EQ(events_.TypeOf("ReconcileError"), "Warning");
+}
+
+TEST_F(JobReconcilerTest, ADeletedJobsPassStopsCreatingBetweenBatches) {
+  Submit(TfJob(Workers(40)));
+  cluster_.Sync();
+  std::atomic<int> creates = 0;
+  cluster_.before_create = [&](const std::string&) {
+    if (++creates == 3) cluster_.jobs.objects_.clear();  // the informer sees the deletion
+  };
+  reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
+  // Batches of 1 and 2 ran; the deletion was seen before the batch of 4.
+  EXPECT_EQ(creates.load(), 3);
+}
+
+TEST_F(JobReconcilerTest, AStoppingProcessStopsThePassBetweenBatchesAndRequeues) {
+  absl::Notification stopping;
+  ReconcilerDeps deps = DefaultDeps();
+  deps.stopping = &stopping;
+  UseDeps(std::move(deps));
+  Submit(TfJob(Workers(40)));
+  std::atomic<int> creates = 0;
+  cluster_.before_create = [&](const std::string&) {
+    if (++creates == 1) stopping.Notify();
+  };
+  kube::ReconcileResult result = Reconcile();
+  EXPECT_EQ(creates.load(), 1);
+  EXPECT_GT(result.requeue_after, absl::ZeroDuration());
+}
+
+// How many creates run at once: slow-start batches of at most 32, and fewer for a job whose
+// pods are large (a pass holds only the batch it is about to send).
+class CreateConcurrency {
+ public:
+  std::function<void(const std::string&)> Hook() {
+    return [this](const std::string&) {
+      const int now = ++in_flight_;
+      int seen = most_.load();
+      while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+      --in_flight_;
+    };
+  }
+  int most() const { return most_.load(); }
+
+ private:
+  std::atomic<int> in_flight_ = 0, most_ = 0;
+};
+
+TEST_F(JobReconcilerTest, CreatesRunInBatchesOfAtMost32AndFewerWhenPodsAreLarge) {
+  ThreadPoolParallelRunner wide(64);
+  ReconcilerDeps deps = DefaultDeps();
+  deps.create_runner = &wide;
+  UseDeps(std::move(deps));
+  CreateConcurrency small;
+  cluster_.before_create = small.Hook();
+  Submit(TfJob(Workers(100)));
+  Reconcile();
+  EXPECT_EQ(cluster_.Names("pods").size(), 100u);
+  EXPECT_GT(small.most(), 4);
+  EXPECT_LE(small.most(), 32);
+
+  ASSERT_TRUE(cluster_.Delete(kube::ResourceRef{"kubeflow.org", "v1", "tfjobs", true}, "ns", "job", {}).ok());
+  Object tmpl = Template();
+  tmpl["metadata"]["annotations"]["big"] = std::string(1'200'000, 'x');
+  Object job = TfJob(Workers(12, "Never", tmpl));
+  job["metadata"]["name"] = "big";
+  job["metadata"]["uid"] = "big-uid";
+  cluster_.Put("tfjobs", job);
+  CreateConcurrency large;
+  cluster_.before_create = large.Hook();
+  cluster_.Sync();
+  reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "big"));
+  EXPECT_EQ(cluster_.CountCreates("pods/big-"), 12u);
+  EXPECT_LE(large.most(), 3);  // 4 MiB of planned objects / 1.2 MB a pod
 }
 
 }  // namespace

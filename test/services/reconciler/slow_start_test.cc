@@ -1,5 +1,6 @@
 #include "core/slow_start.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -7,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_pool_parallel_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -14,6 +16,7 @@ namespace kubedl::reconciler {
 namespace {
 
 using ::testing::ElementsAre;
+using Range = std::pair<size_t, size_t>;
 
 // Items block until the test releases them, so the test sees exactly which items run together.
 class GatedItems {
@@ -60,10 +63,13 @@ class GatedItems {
 };
 
 TEST(SlowStartTest, BatchesDoubleFromOneUpToTheCapAndRunTheirItemsTogether) {
+  // 7 pool threads and the caller: a batch of 8 can only finish if all its items run at once,
+  // since each one waits for the test to see the whole batch.
+  ThreadPoolParallelRunner pool(7);
   GatedItems items;
   size_t attempted = 0;
   std::thread runner([&] {
-    attempted = RunInSlowStartBatches(20, 8, [&](size_t i) { return items.Attempt(i); });
+    attempted = RunInSlowStartBatches(pool, 20, 8, [&](size_t i) { return items.Attempt(i); });
   });
   std::vector<std::set<size_t>> batches;
   size_t seen = 0;
@@ -83,9 +89,10 @@ TEST(SlowStartTest, BatchesDoubleFromOneUpToTheCapAndRunTheirItemsTogether) {
 }
 
 TEST(SlowStartTest, AFailureStopsTheNextBatchesButFinishesItsOwn) {
+  ThreadPoolParallelRunner pool(4);
   std::mutex mu;
   std::set<size_t> ran;
-  const size_t attempted = RunInSlowStartBatches(20, 64, [&](size_t i) {
+  const size_t attempted = RunInSlowStartBatches(pool, 20, 64, [&](size_t i) {
     std::lock_guard lock(mu);
     ran.insert(i);
     return i != 4;  // fails in the third batch {3,4,5,6}
@@ -95,15 +102,75 @@ TEST(SlowStartTest, AFailureStopsTheNextBatchesButFinishesItsOwn) {
 }
 
 TEST(SlowStartTest, AFailingFirstItemStopsEverything) {
-  int calls = 0;
-  EXPECT_EQ(RunInSlowStartBatches(5, 8, [&](size_t) { return ++calls < 0; }), 1u);
+  ThreadPoolParallelRunner pool(4);
+  std::atomic<int> calls = 0;
+  EXPECT_EQ(RunInSlowStartBatches(pool, 5, 8, [&](size_t) { return ++calls < 0; }), 1u);
   EXPECT_EQ(calls, 1);
 }
 
 TEST(SlowStartTest, NothingToDoAttemptsNothing) {
-  int calls = 0;
-  EXPECT_EQ(RunInSlowStartBatches(0, 8, [&](size_t) { return ++calls > 0; }), 0u);
+  ThreadPoolParallelRunner pool(4);
+  std::atomic<int> calls = 0;
+  EXPECT_EQ(RunInSlowStartBatches(pool, 0, 8, [&](size_t) { return ++calls > 0; }), 0u);
   EXPECT_EQ(calls, 0);
+}
+
+TEST(SlowStartTest, EachBatchIsPreparedOnTheCallersThreadBeforeItRuns) {
+  ThreadPoolParallelRunner pool(4);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::mutex mu;
+  std::vector<Range> prepared;
+  std::set<size_t> ran;
+  bool ran_unprepared = false;
+  const size_t attempted = RunInSlowStartBatches(
+      pool, 10, 4,
+      [&](size_t i) {
+        std::lock_guard lock(mu);
+        ran.insert(i);
+        if (prepared.empty() || i < prepared.back().first || i >= prepared.back().second) {
+          ran_unprepared = true;
+        }
+        return true;
+      },
+      [&](size_t begin, size_t end) {
+        EXPECT_EQ(std::this_thread::get_id(), caller);
+        std::lock_guard lock(mu);
+        prepared.emplace_back(begin, end);
+        return true;
+      });
+  EXPECT_EQ(attempted, 10u);
+  EXPECT_THAT(prepared, ElementsAre(Range{0, 1}, Range{1, 3}, Range{3, 7}, Range{7, 10}));
+  EXPECT_EQ(ran.size(), 10u);
+  EXPECT_FALSE(ran_unprepared);
+}
+
+TEST(SlowStartTest, APrepareThatRefusesStopsBeforeThatBatch) {
+  ThreadPoolParallelRunner pool(4);
+  std::mutex mu;
+  std::set<size_t> ran;
+  const size_t attempted = RunInSlowStartBatches(
+      pool, 10, 4,
+      [&](size_t i) {
+        std::lock_guard lock(mu);
+        ran.insert(i);
+        return true;
+      },
+      [&](size_t begin, size_t) { return begin < 3; });  // the third batch, [3, 7), is refused
+  EXPECT_EQ(attempted, 3u);
+  EXPECT_EQ(ran, (std::set<size_t>{0, 1, 2}));
+}
+
+TEST(SlowStartTest, ABatchLargerThanThePoolStillRunsEveryItem) {
+  ThreadPoolParallelRunner pool(2);
+  std::mutex mu;
+  std::set<size_t> ran;
+  const size_t attempted = RunInSlowStartBatches(pool, 100, 32, [&](size_t i) {
+    std::lock_guard lock(mu);
+    ran.insert(i);
+    return true;
+  });
+  EXPECT_EQ(attempted, 100u);
+  EXPECT_EQ(ran.size(), 100u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // The four job kinds and what differs between them, as one descriptor table.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace kubedl::api {
@@ -38,5 +39,14 @@ const KindDescriptor* FindKind(std::string_view api_version, std::string_view ki
 const KindDescriptor* FindKindByName(std::string_view kind);
 // The canonical spelling of a replica type of `kind` ("worker" -> "Worker"), or empty.
 std::string_view CanonicalReplicaType(const KindDescriptor& kind, std::string_view type);
+
+}  // namespace kubedl::api
+
+namespace kubedl::api {
+
+// "<job>-<lower type>-<index>": the name of a replica's pod and of its headless service. The
+// service name must be a DNS-1035 label (at most 63 characters), which validation checks for
+// the highest index before anything is created.
+std::string ReplicaObjectName(std::string_view job, std::string_view replica_type, int64_t index);
 
 }  // namespace kubedl::api
