@@ -38,7 +38,9 @@ if(KUBEDL_TSAN)
   set(kubedl_tsan_wrap_options "")
   foreach(line IN LISTS kubedl_tsan_wrapped)
     string(REGEX REPLACE "^[a-z]+ __wrap_([A-Za-z0-9_]+)\\(.*$" "\\1" symbol "${line}")
-    list(APPEND kubedl_tsan_wrap_options "-Wl,--wrap=${symbol}")
+    # --undefined pulls the wrapper in even when no object of ours calls it: shared libraries
+    # (libabsl_cordz_info) refer to the wrapped names too, and ld checks them.
+    list(APPEND kubedl_tsan_wrap_options "-Wl,--wrap=${symbol}" "-Wl,--undefined=__wrap_${symbol}")
   endforeach()
   target_link_options(kubedl_flags INTERFACE ${kubedl_tsan_wrap_options})
   target_link_libraries(kubedl_flags INTERFACE kubedl_tsan_absl_annotations)

@@ -3,10 +3,13 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
+#include "kubedl/api/pod_schema.h"
 #include "services/webhook/admission_reviewer.h"
 
 namespace {
@@ -32,6 +35,65 @@ void BM_Review(benchmark::State& state, kubedl::webhook::WebhookType type) {
 }
 BENCHMARK_CAPTURE(BM_Review, validate, kubedl::webhook::WebhookType::kValidate);
 BENCHMARK_CAPTURE(BM_Review, mutate, kubedl::webhook::WebhookType::kMutate);
+
+// Validation against the API server's own Pod schema: $KUBEDL_BENCH_OPENAPI names a saved
+// /openapi/v3/api/v1 document (`kubectl get --raw /openapi/v3/api/v1 > v1.json`); skipped
+// without it. (BM_Review/validate uses the built-in schema.)
+void BM_ReviewServedSchema(benchmark::State& state) {
+  static const std::shared_ptr<const kubedl::api::PodSchema> schema = [] {
+    std::shared_ptr<const kubedl::api::PodSchema> out;
+    const char* path = std::getenv("KUBEDL_BENCH_OPENAPI");
+    if (path == nullptr) return out;
+    std::ifstream in(path);
+    auto document = kubedl::api::Json::parse(in, nullptr, /*allow_exceptions=*/false);
+    auto compiled = kubedl::api::PodSchema::FromOpenApiV3(document);
+    if (compiled.ok()) out = *compiled;
+    return out;
+  }();
+  if (schema == nullptr) {
+    state.SkipWithError("set KUBEDL_BENCH_OPENAPI to a saved /openapi/v3/api/v1 document");
+    return;
+  }
+  static const std::string body = Body();
+  const auto& kind = kubedl::api::Describe(kubedl::api::JobKind::kTFJob);
+  for (auto _ : state) {
+    auto outcome = kubedl::webhook::Review(kubedl::webhook::WebhookType::kValidate, kind, body,
+                                           {.pod_schema = schema.get()});
+    benchmark::DoNotOptimize(outcome);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ReviewServedSchema);
+
+// The schema check alone, on the body's TFJob templates (built-in and served schema).
+void BM_CheckTemplates(benchmark::State& state) {
+  static const std::string body = Body();
+  const kubedl::api::Json review = kubedl::api::Json::parse(body);
+  const kubedl::api::Json& replicas = review["request"]["object"]["spec"]["tfReplicaSpecs"];
+  std::shared_ptr<const kubedl::api::PodSchema> schema = kubedl::api::PodSchema::BuiltIn();
+  if (state.range(0) == 1) {
+    const char* path = std::getenv("KUBEDL_BENCH_OPENAPI");
+    if (path == nullptr) {
+      state.SkipWithError("set KUBEDL_BENCH_OPENAPI");
+      return;
+    }
+    std::ifstream in(path);
+    auto compiled = kubedl::api::PodSchema::FromOpenApiV3(kubedl::api::Json::parse(in));
+    if (!compiled.ok()) {
+      state.SkipWithError("the document does not compile");
+      return;
+    }
+    schema = *compiled;
+  }
+  for (auto _ : state) {
+    kubedl::api::FieldErrors errors;
+    for (const auto& [type, replica] : replicas.items()) {
+      schema->Check(replica["template"], "spec.tfReplicaSpecs[x].template", &errors);
+    }
+    benchmark::DoNotOptimize(errors);
+  }
+}
+BENCHMARK(BM_CheckTemplates)->Arg(0)->Arg(1);
 
 }  // namespace
 

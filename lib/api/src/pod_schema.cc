@@ -69,10 +69,14 @@ class Compiler {
 
   void SkipFields(uint32_t object, std::string_view field,
                   std::initializer_list<std::string_view> skipped) {
-    for (Property& p : properties_[object]) {
-      if (p.name != field || p.node == PodSchema::kNoNode) continue;
-      p.node = Clone(p.node);
-      for (Property& q : properties_[p.node]) {
+    // By index: Clone grows the per-node vectors.
+    for (size_t i = 0; i < properties_[object].size(); ++i) {
+      if (properties_[object][i].name != field) continue;
+      uint32_t child = properties_[object][i].node;
+      if (child == PodSchema::kNoNode) continue;
+      child = Clone(child);
+      properties_[object][i].node = child;
+      for (Property& q : properties_[child]) {
         if (std::find(skipped.begin(), skipped.end(), q.name) != skipped.end()) q.skipped = true;
       }
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kubedl/common/json_access.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -98,8 +99,8 @@ absl::StatusOr<LabelSelector> LabelSelector::FromObject(const Object& obj) {
     for (const auto& e : *me) {
       if (!e.is_object()) return absl::InvalidArgumentError("matchExpression is not an object");
       Requirement req;
-      req.key = e.value("key", "");
-      std::string op = e.value("operator", "");
+      req.key = common::StringOr(e, "key");
+      std::string op = common::StringOr(e, "operator");
       if (op == "In") {
         req.op = Op::kIn;
       } else if (op == "NotIn") {

@@ -1,6 +1,9 @@
+#include <algorithm>
+#include <climits>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "kubedl/common/json_access.h"
 #include "absl/time/clock.h"
 #include "kubedl/common/status_macros.h"
 #include "kubedl/kube/leader_election.h"
@@ -27,12 +30,15 @@ class LeaseLockImpl final : public LeaseLock {
   absl::StatusOr<LeaderElectionRecord> Get() override {
     ASSIGN_OR_RETURN(Object lease, client_.Get(resources::Leases(), ns_, name_));
     LeaderElectionRecord r;
-    const Object spec = lease.value("spec", Object::object());
-    r.holder_identity = spec.value("holderIdentity", "");
-    r.lease_duration_seconds = spec.value("leaseDurationSeconds", 0);
-    r.acquire_time = ParseMicroTime(spec.value("acquireTime", ""));
-    r.renew_time = ParseMicroTime(spec.value("renewTime", ""));
-    r.lease_transitions = spec.value("leaseTransitions", 0);
+    const Object* spec_at = common::Member(lease, "spec");
+    const Object spec = spec_at != nullptr ? *spec_at : Object::object();
+    r.holder_identity = common::StringOr(spec, "holderIdentity");
+    r.lease_duration_seconds =
+        static_cast<int>(std::clamp<int64_t>(common::IntOr(spec, "leaseDurationSeconds", 0), 0, INT32_MAX));
+    r.acquire_time = ParseMicroTime(common::StringOr(spec, "acquireTime"));
+    r.renew_time = ParseMicroTime(common::StringOr(spec, "renewTime"));
+    r.lease_transitions =
+        static_cast<int>(std::clamp<int64_t>(common::IntOr(spec, "leaseTransitions", 0), 0, INT32_MAX));
     std::lock_guard lock(mu_);
     last_ = std::move(lease);
     return r;

@@ -34,8 +34,11 @@ using kube::Object;
 constexpr size_t kMaxCreateBatch = 32;
 // What the planned objects of one batch may add up to, in JSON text: each pod is at least as
 // large as its job, so a job of 1 MB gets batches of 4, and a pass holds a bounded multiple of
-// its job's size however many replicas it has.
+// its job's size however many replicas it has (a 3,000-replica TFJob: batches of 10).
 constexpr size_t kCreateBatchBytes = size_t{4} << 20;
+// What one replica's address adds to a pod that lists them all ("<job>-worker-12.<ns>.svc:2222"
+// in TF_CONFIG, with its quotes and comma), generously.
+constexpr size_t kBytesPerAddress = 128;
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -505,7 +508,7 @@ std::optional<JobReconciler::Pass::PlannedCreate> JobReconciler::Pass::PlanPod(
     return std::nullopt;  // a spec problem: retrying the same spec cannot help
   }
   if (deps_.gang != nullptr) {
-    const std::string scheduler = pod["spec"].value("schedulerName", "");
+    const std::string scheduler = common::StringOr(pod["spec"], "schedulerName");
     absl::StatusOr<PodBinding> binding = deps_.gang->BindPod(
         job_, replica.type, static_cast<int32_t>(index), scheduler);
     if (!binding.ok()) {
@@ -584,8 +587,12 @@ void JobReconciler::Pass::CreateAll(const std::vector<MissingObject>& missing) {
     }
     batch.clear();
   };
+  // A pod is about as large as its job plus, for the kinds that list every address in its env
+  // (TF_CONFIG, XDL_CONFIG), an address per replica.
+  const size_t object_bytes =
+      job_bytes_ + static_cast<size_t>(std::max<int64_t>(TotalReplicas(job_), 0)) * kBytesPerAddress;
   const size_t max_batch =
-      std::clamp<size_t>(kCreateBatchBytes / std::max<size_t>(job_bytes_, 1), 1, kMaxCreateBatch);
+      std::clamp<size_t>(kCreateBatchBytes / std::max<size_t>(object_bytes, 1), 1, kMaxCreateBatch);
   const size_t attempted = RunInSlowStartBatches(
       *deps_.create_runner, missing.size(), max_batch,
       [&](size_t i) {

@@ -428,8 +428,11 @@ scenario_code-sync() {
 
   echo "--- a malformed annotation (no webhook here) never crashes the reconciler"
   submit PyTorchJob broken "del r['Worker']; j['metadata']['annotations'] = {'kubedl.io/git-sync-config': '{\"branch\": 1'}"
-  eventually 90 "FailedCreatePod event names the annotation" sh -c \
-    "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=broken,reason=FailedCreatePod -o jsonpath='{.items[*].message}' | grep -q 'kubedl.io/git-sync-config'"
+  # The reconciler validates as the webhook does: the job fails with InvalidSpec naming the
+  # annotation, and a Warning event says the same.
+  eventually 90 "InvalidSpec event names the annotation" sh -c \
+    "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=broken,reason=InvalidSpec -o jsonpath='{.items[*].message}' | grep -q 'kubedl.io/git-sync-config'"
+  expect pytorchjob broken '{.status.conditions[?(@.type=="Failed")].reason}' InvalidSpec
   exists pod broken-master-0 && fail "a pod was created for the malformed annotation" ||
     ok "no pod for the malformed annotation"
   kill -0 "${pids[0]}" && ok "reconciler still running" || fail "reconciler died"

@@ -37,7 +37,7 @@ spec:
   priority: 10
   tolerations:
   - {key: gpu, operator: Exists, effect: NoSchedule}
-  - {key: x, operator: Equal, value: y, effect: ""}
+  - {key: x, operator: Equal, value: v, effect: ""}
   affinity:
     nodeAffinity:
       requiredDuringSchedulingIgnoredDuringExecution:

@@ -264,6 +264,7 @@ class Generator {
     if (key.empty() || !Claim("template:" + key)) return;
     const std::string at = key + " ";
     Json& t = Tmpl(key);
+    if (!t.is_object()) return;
     Json* main = MainContainer(key);
     auto port = [&]() -> Json* {
       if (main == nullptr) return nullptr;
@@ -665,7 +666,10 @@ class Generator {
   void MutateBeyondSchema() {
     if (!options_.beyond_crd_schema) return;
     const std::string key = PickKey();
-    if (key.empty() || !Claim("replicas:" + key) || !Claim("beyond")) return;
+    if (key.empty() || !Claim("replicas:" + key) || !Claim("template:" + key) ||
+        !Claim("restartPolicy:" + key) || !Claim("beyond")) {
+      return;
+    }
     switch (c_.Below(5)) {
       case 0: Entry(key)["replicas"] = "two"; break;
       case 1: Entry(key)["replicas"] = 1.5; break;

@@ -201,5 +201,41 @@ TEST(WebhookRoutesTest, RequestsAreCountedByKindWebhookOperationAndResult) {
   EXPECT_EQ(patched, 1);
 }
 
+TEST(WebhookRoutesTest, ValidationUsesThePodSchemaAndLimitsOfTheOptions) {
+  // A containerPort written as a string: refused with its path by the built-in schema...
+  Json poison = TfJob();
+  poison["spec"]["tfReplicaSpecs"]["worker"]["template"]["spec"]["containers"][0]["ports"] =
+      Json::parse(R"([{"name": "tfjob-port", "containerPort": "2222"}])");
+  const common::HttpRequest request{
+      .method = "POST", .path = "/validate-kubeflow-org-v1-tfjob", .body = ReviewBody(poison)};
+  auto deny_message = [&](const AdmissionOptions& options) {
+    common::HttpRoutes routes;
+    prometheus::Registry registry;
+    AddAdmissionRoutes(routes, registry, options);
+    Json response = Json::parse(routes["/validate-kubeflow-org-v1-tfjob"](request).body)["response"];
+    return response["allowed"] == true ? std::string("allowed")
+                                       : response["status"]["message"].get<std::string>();
+  };
+  EXPECT_THAT(deny_message({}),
+              HasSubstr("spec.tfReplicaSpecs[Worker].template.spec.containers[0].ports[0]."
+                        "containerPort: Invalid value: \"2222\": must be of type integer"));
+  // ...and accepted by a schema that knows no ports, asked for on every review.
+  auto no_ports = api::PodSchema::FromOpenApiV3(Json::parse(R"({"components": {"schemas": {
+      "io.k8s.api.core.v1.PodTemplateSpec": {"type": "object"}}}})"));
+  ASSERT_TRUE(no_ports.ok());
+  int asked = 0;
+  AdmissionOptions options;
+  options.pod_schema = [&] {
+    ++asked;
+    return *no_ports;
+  };
+  EXPECT_EQ(deny_message(options), "allowed");
+  EXPECT_EQ(asked, 1);
+  // The replica limits come from the options too.
+  options.max_replicas_per_type = 1;
+  EXPECT_THAT(deny_message(options),
+              HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: 2"));
+}
+
 }  // namespace
 }  // namespace kubedl::webhook

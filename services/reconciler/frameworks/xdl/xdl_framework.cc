@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "kubedl/common/json_access.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -27,7 +28,7 @@ absl::Status XDLFramework::DecoratePod(const api::Job& job, std::string_view rep
     // Jobs sharing one ZooKeeper must not share a path: scope the user's address to the job.
     if (container.contains("env") && container["env"].is_array()) {
       for (api::Json& e : container["env"]) {
-        if (e.is_object() && e.value("name", "") == "ZK_ADDR" && e.contains("value") &&
+        if (common::StringOr(e, "name") == "ZK_ADDR" && e.contains("value") &&
             e["value"].is_string()) {
           std::string zk = e["value"].get<std::string>();
           const std::string suffix = absl::StrCat("/", job.uid);
