@@ -30,8 +30,9 @@ if(KUBEDL_TSAN)
   # CondVar and Notification (test/tsan/absl_sync_annotations.cc says why and how).
   add_library(kubedl_tsan_absl_annotations STATIC
     ${PROJECT_SOURCE_DIR}/test/tsan/absl_sync_annotations.cc)
-  target_compile_options(kubedl_tsan_absl_annotations PRIVATE ${kubedl_tsan_flags}
-                         -Wall -Wextra -Werror)
+  # Not instrumented itself: its own reads of the Condition objects it passes to Abseil happen
+  # inside Abseil, like Abseil's own.
+  target_compile_options(kubedl_tsan_absl_annotations PRIVATE -Wall -Wextra -Werror)
   target_link_libraries(kubedl_tsan_absl_annotations PUBLIC absl::synchronization absl::time)
   file(STRINGS ${PROJECT_SOURCE_DIR}/test/tsan/absl_sync_annotations.cc kubedl_tsan_wrapped
        REGEX "^[a-z]+ __wrap_")
@@ -72,7 +73,11 @@ function(kubedl_test)
     "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${T_LABELS}\")\n"
     "endforeach()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${label_script}")
-  if("unit" IN_LIST T_LABELS)
+  # Label `grpc`: the test runs gRPC calls or protobuf messages of our protos. The TSan build
+  # leaves those out: Debian's gRPC synchronizes out of TSan's sight (every hand-over between
+  # our code and its threads is reported), and protobuf's headers change MapField's layout
+  # under TSan, so they no longer match the uninstrumented libprotobuf (crashes).
+  if("unit" IN_LIST T_LABELS AND NOT (KUBEDL_TSAN AND "grpc" IN_LIST T_LABELS))
     set_property(GLOBAL APPEND PROPERTY KUBEDL_UNIT_TEST_TARGETS ${T_NAME})
   endif()
 endfunction()

@@ -9,6 +9,11 @@
 // releasing it (or starting a wait) releases it. This adds no synchronization of its own and
 // suppresses no report; a race on data that is not under the same mutex is still reported.
 //
+// Conditions (Await, LockWhen) are evaluated by Abseil while it holds the mutex internally, on
+// the waiting thread or on whichever thread unlocks; each one is passed on wrapped so that TSan
+// sees its evaluation inside the critical section (acquire before, release after). This file is
+// compiled without -fsanitize=thread: its reads of the wrapping Condition happen inside Abseil.
+//
 // Only calls from our code are wrapped (calls inside libabsl, gRPC and others go to the real
 // functions directly); ReleasableMutexLock::Release is not wrapped: our code does not use it.
 #include <sanitizer/tsan_interface.h>
@@ -31,7 +36,25 @@ const void* NotifiedFlag(const absl::Notification* n) {
   return reinterpret_cast<const char*>(n) + sizeof(absl::Mutex);
 }
 
+// A condition whose evaluation TSan sees as holding `mu`.
+struct AnnotatedCondition {
+  absl::Mutex* mu;
+  const absl::Condition* condition;
+};
+
+bool EvalAnnotated(AnnotatedCondition* a) {
+  Acquire(a->mu);
+  const bool met = a->condition->Eval();
+  Release(a->mu);
+  return met;
+}
+
 }  // namespace
+
+// Wraps `cond` of `mu` for the call that follows.
+#define KUBEDL_ANNOTATED_CONDITION(mu, cond)       \
+  AnnotatedCondition annotated_arg{(mu), &(cond)}; \
+  const absl::Condition annotated(&EvalAnnotated, &annotated_arg)
 
 extern "C" {
 
@@ -72,22 +95,25 @@ void __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(absl::Mutex* mu,
                                                               const absl::Condition& c);
 void __wrap__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(absl::Mutex* mu,
                                                               const absl::Condition& c) {
-  __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(mu, c);
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
+  __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(mu, annotated);
   Acquire(mu);
 }
 void __real__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(absl::Mutex* mu,
                                                                      const absl::Condition& c);
 void __wrap__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(absl::Mutex* mu,
                                                                      const absl::Condition& c) {
-  __real__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(mu, c);
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
+  __real__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(mu, annotated);
   Acquire(mu);
 }
 bool __real__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     absl::Mutex* mu, const absl::Condition& c, absl::Duration d);
 bool __wrap__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     absl::Mutex* mu, const absl::Condition& c, absl::Duration d) {
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
   const bool met =
-      __real__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(mu, c, d);
+      __real__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(mu, annotated, d);
   Acquire(mu);  // held either way
   return met;
 }
@@ -95,8 +121,9 @@ bool __real__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4T
     absl::Mutex* mu, const absl::Condition& c, absl::Time t);
 bool __wrap__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE(
     absl::Mutex* mu, const absl::Condition& c, absl::Time t) {
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
   const bool met =
-      __real__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE(mu, c, t);
+      __real__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE(mu, annotated, t);
   Acquire(mu);
   return met;
 }
@@ -104,17 +131,19 @@ void __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(absl::Mutex* mu,
                                                            const absl::Condition& c);
 void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(absl::Mutex* mu,
                                                            const absl::Condition& c) {
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
   Release(mu);
-  __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(mu, c);
+  __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(mu, annotated);
   Acquire(mu);
 }
 bool __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     absl::Mutex* mu, const absl::Condition& c, absl::Duration d);
 bool __wrap__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     absl::Mutex* mu, const absl::Condition& c, absl::Duration d) {
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
   Release(mu);
   const bool met =
-      __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(mu, c, d);
+      __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(mu, annotated, d);
   Acquire(mu);
   return met;
 }
@@ -122,9 +151,10 @@ bool __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4Time
     absl::Mutex* mu, const absl::Condition& c, absl::Time t);
 bool __wrap__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
     absl::Mutex* mu, const absl::Condition& c, absl::Time t) {
+  KUBEDL_ANNOTATED_CONDITION(mu, c);
   Release(mu);
   const bool met =
-      __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(mu, c, t);
+      __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(mu, annotated, t);
   Acquire(mu);
   return met;
 }

@@ -160,6 +160,7 @@ class InformerImpl final : public Informer {
       int64_t min_s = std::max<int64_t>(1, absl::ToInt64Seconds(options_.watch_timeout));
       wo.timeout_seconds = static_cast<int>(min_s + static_cast<int64_t>(rng() % min_s));
       wo.idle_timeout = options_.idle_timeout;
+      wo.skip_object_fields = options_.skip_fields;
       auto stream = client_.Watch(options_.resource, options_.namespace_name, wo);
       if (!stream.ok()) {
         if (IsGone(stream.status())) {

@@ -33,8 +33,10 @@ const char* ContentType(PatchType type) {
 
 class WatchStreamImpl final : public WatchStream {
  public:
-  WatchStreamImpl(std::unique_ptr<ResponseStream> stream, absl::Duration idle_timeout)
-      : stream_(std::move(stream)), idle_timeout_(idle_timeout) {}
+  WatchStreamImpl(std::unique_ptr<ResponseStream> stream, absl::Duration idle_timeout,
+                  std::vector<std::string> skip_object_fields)
+      : stream_(std::move(stream)), idle_timeout_(idle_timeout),
+        skip_object_fields_(std::move(skip_object_fields)) {}
 
   absl::StatusOr<std::optional<WatchEvent>> Next() override {
     while (lines_.empty()) {
@@ -49,7 +51,7 @@ class WatchStreamImpl final : public WatchStream {
     }
     std::string line = std::move(lines_.front());
     lines_.pop_front();
-    ASSIGN_OR_RETURN(WatchEvent event, ParseWatchEvent(line));
+    ASSIGN_OR_RETURN(WatchEvent event, ParseWatchEvent(line, skip_object_fields_));
     return std::optional<WatchEvent>(std::move(event));
   }
 
@@ -58,6 +60,7 @@ class WatchStreamImpl final : public WatchStream {
  private:
   std::unique_ptr<ResponseStream> stream_;
   const absl::Duration idle_timeout_;
+  const std::vector<std::string> skip_object_fields_;
   NdjsonSplitter splitter_;
   std::deque<std::string> lines_;
 };
@@ -162,7 +165,8 @@ class ClientImpl final : public Client {
       }
       return StatusFromResponse(stream->status(), body);
     }
-    return std::make_unique<WatchStreamImpl>(std::move(stream), options.idle_timeout);
+    return std::make_unique<WatchStreamImpl>(std::move(stream), options.idle_timeout,
+                                             options.skip_object_fields);
   }
 
   absl::StatusOr<Object> GetPath(const std::string& path) override {

@@ -1,5 +1,7 @@
 #include "kubedl/kube/watch.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "kubedl/kube/errors.h"
 
@@ -21,8 +23,19 @@ absl::Status WatchEvent::ErrorStatus() const {
   return StatusFromStatusObject(object.dump());
 }
 
-absl::StatusOr<WatchEvent> ParseWatchEvent(absl::string_view line) {
-  Object j = Object::parse(line, nullptr, false);
+absl::StatusOr<WatchEvent> ParseWatchEvent(absl::string_view line,
+                                           const std::vector<std::string>& skip_object_fields) {
+  // Keys of the event are at depth 1, keys of its object at depth 2.
+  Object::parser_callback_t skip = nullptr;
+  if (!skip_object_fields.empty()) {
+    skip = [&skip_object_fields](int depth, Object::parse_event_t event, Object& parsed) {
+      if (event != Object::parse_event_t::key || depth != 2 || !parsed.is_string()) return true;
+      const std::string& key = parsed.get_ref<const std::string&>();
+      return std::find(skip_object_fields.begin(), skip_object_fields.end(), key) ==
+             skip_object_fields.end();
+    };
+  }
+  Object j = Object::parse(line, skip, false);
   if (!j.is_object()) {
     return absl::DataLossError(
         absl::StrCat("watch event is not JSON: ", line.substr(0, 200)));

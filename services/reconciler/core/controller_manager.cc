@@ -131,6 +131,7 @@ absl::Status ControllerManager::Start() {
     opts.namespace_name = options_.namespace_name;
     opts.label_selector = selector;
     opts.transform = slim;
+    opts.skip_fields = {"spec"};  // never read back; a TF pod's spec lists every address
     *informer = kube::NewInformer(client_, std::move(opts));
   }
   // Informer events confirm our own creates and deletes, and wake the owning job.

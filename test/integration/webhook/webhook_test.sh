@@ -169,6 +169,31 @@ scenario_mistakes() {
   refused "several mistakes at once, all listed" \
     '[spec.tfReplicaSpecs[Worker].replicas: Invalid value: -3: must be greater than or equal to 0, spec.tfReplicaSpecs[Worker].template.spec.containers[0].image: Required value]' \
     TFJob many 'r["Worker"]["replicas"] = -3; del r["Worker"]["template"]["spec"]["containers"][0]["image"]'
+  # Issue 13's cases: each refused with its field named (the reconciler refuses the same jobs
+  # when the webhook is off: test/integration/reconciler).
+  refused "replicas over the per-type limit" \
+    'spec.tfReplicaSpecs[Worker].replicas: Invalid value: 2147483647: must be less than or equal to 5000' \
+    TFJob huge 'r["Worker"]["replicas"] = 2147483647'
+  refused "replicas over the per-type limit (100000)" \
+    'spec.tfReplicaSpecs[Worker].replicas: Invalid value: 100000: must be less than or equal to 5000' \
+    TFJob large 'r["Worker"]["replicas"] = 100000'
+  refused "replicas over the per-job limit" \
+    'spec.tfReplicaSpecs: Invalid value: 10001: the replicas of all types add up to more than the maximum of 10000 per job' \
+    TFJob wide 'r["Worker"]["replicas"] = 5000; r["PS"] = dict(r["Worker"], replicas=5000); r["Evaluator"] = dict(r["Worker"], replicas=1)'
+  refused "an empty spec" 'spec.tfReplicaSpecs: Required value' \
+    TFJob empty-spec 'j["spec"] = {}'
+  refused "a 63-character name whose service names would be too long" \
+    "metadata.name: Invalid value: \"$(printf 'a%.0s' $(seq 63))\": must be no more than 54 characters: the service of Worker replica 1 would be named" \
+    TFJob "$(printf 'a%.0s' $(seq 63))" 'pass'
+  refused "negative ttlSecondsAfterFinished and activeDeadlineSeconds" \
+    '[spec.runPolicy.ttlSecondsAfterFinished: Invalid value: -1: must be greater than or equal to 0, spec.runPolicy.activeDeadlineSeconds: Invalid value: -5: must be greater than or equal to 0]' \
+    TFJob negative-ttl 's["runPolicy"] = {"ttlSecondsAfterFinished": -1, "activeDeadlineSeconds": -5}'
+  refused "an args entry that is not a string" \
+    'spec.tfReplicaSpecs[Worker].template.spec.containers[0].args[1]: Invalid value: 3: must be of type string' \
+    TFJob args-number 'r["Worker"]["template"]["spec"]["containers"][0]["args"] = ["--steps", 3]'
+  refused "a nodeSelector that is not a map" \
+    'spec.tfReplicaSpecs[Worker].template.spec.nodeSelector: Invalid value: "array": must be of type object' \
+    TFJob selector-list 'r["Worker"]["template"]["spec"]["nodeSelector"] = ["disk=ssd"]'
   # Pod templates are checked against the API server's Pod schema (read from
   # /openapi/v3/api/v1: the webhook runs with this test's $KUBECONFIG).
   grep -q "Pod schema: openapi-v3" "$work/webhook.log" ||

@@ -77,5 +77,17 @@ TEST(WatchEventTest, ParsesTypesAndErrorStatus) {
   EXPECT_FALSE(ParseWatchEvent(R"({"type":"WHAT","object":{}})").ok());
 }
 
+TEST(ParseWatchEventTest, SkippedFieldsOfTheObjectAreNeverBuiltAndTheRestIsKept) {
+  auto event = ParseWatchEvent(
+      R"({"type":"ADDED","object":{"metadata":{"name":"p","spec":"kept: not top level"},)"
+      R"("spec":{"containers":[{"env":[{"name":"TF_CONFIG","value":"big"}]}]},"status":{"phase":"Running"}}})",
+      {"spec"});
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->type, WatchEventType::kAdded);
+  EXPECT_FALSE(event->object.contains("spec"));
+  EXPECT_EQ(event->object["status"]["phase"], "Running");
+  EXPECT_EQ(event->object["metadata"]["spec"], "kept: not top level");
+}
+
 }  // namespace
 }  // namespace kubedl::kube

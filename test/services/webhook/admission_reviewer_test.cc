@@ -206,8 +206,9 @@ TEST(WebhookRoutesTest, ValidationUsesThePodSchemaAndLimitsOfTheOptions) {
   Json poison = TfJob();
   poison["spec"]["tfReplicaSpecs"]["worker"]["template"]["spec"]["containers"][0]["ports"] =
       Json::parse(R"([{"name": "tfjob-port", "containerPort": "2222"}])");
+  const std::string body = ReviewBody(poison);
   const common::HttpRequest request{
-      .method = "POST", .path = "/validate-kubeflow-org-v1-tfjob", .body = ReviewBody(poison)};
+      .method = "POST", .path = "/validate-kubeflow-org-v1-tfjob", .body = body};
   auto deny_message = [&](const AdmissionOptions& options) {
     common::HttpRoutes routes;
     prometheus::Registry registry;

@@ -55,6 +55,10 @@ struct InformerOptions {
   std::string field_selector;
   // Applied to every object before it is cached or handed to handlers (e.g. DropManagedFields).
   std::function<void(Object&)> transform;
+  // Top-level fields of the objects that watch events never build (e.g. a pod's "spec", which
+  // a pod's TF_CONFIG can make hundreds of kilobytes): cheaper than dropping them in
+  // `transform`. Objects from the initial list still carry them (drop them in `transform` too).
+  std::vector<std::string> skip_fields;
   // Extra indexes: name -> values of an object.
   std::vector<std::pair<std::string, std::function<std::vector<std::string>(const Object&)>>>
       indexers;

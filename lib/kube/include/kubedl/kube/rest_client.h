@@ -45,6 +45,8 @@ struct WatchOptions {
   int timeout_seconds = 0;         // server-side end of the watch; 0 = the server's default
   // A stream with no bytes for this long is treated as dead (DeadlineExceeded from Next()).
   absl::Duration idle_timeout = absl::Minutes(11);
+  // Top-level fields of each event's object that are skipped while parsing (never built).
+  std::vector<std::string> skip_object_fields;
 };
 
 enum class PatchType {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -27,8 +28,10 @@ struct WatchEvent {
   absl::Status ErrorStatus() const;
 };
 
-// Parses one line of a watch stream.
-absl::StatusOr<WatchEvent> ParseWatchEvent(absl::string_view line);
+// Parses one line of a watch stream. Top-level fields of the event's object named in
+// `skip_object_fields` are skipped by the parser, never built.
+absl::StatusOr<WatchEvent> ParseWatchEvent(absl::string_view line,
+                                           const std::vector<std::string>& skip_object_fields = {});
 
 class WatchStream {
  public:
