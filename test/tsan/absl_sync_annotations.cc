@@ -113,7 +113,8 @@ bool __wrap__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8Du
     absl::Mutex* mu, const absl::Condition& c, absl::Duration d) {
   KUBEDL_ANNOTATED_CONDITION(mu, c);
   const bool met =
-      __real__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(mu, annotated, d);
+      __real__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(
+          mu, annotated, d);
   Acquire(mu);  // held either way
   return met;
 }
@@ -123,7 +124,8 @@ bool __wrap__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4T
     absl::Mutex* mu, const absl::Condition& c, absl::Time t) {
   KUBEDL_ANNOTATED_CONDITION(mu, c);
   const bool met =
-      __real__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE(mu, annotated, t);
+      __real__ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE(
+          mu, annotated, t);
   Acquire(mu);
   return met;
 }
@@ -143,7 +145,8 @@ bool __wrap__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8Durat
   KUBEDL_ANNOTATED_CONDITION(mu, c);
   Release(mu);
   const bool met =
-      __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(mu, annotated, d);
+      __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
+          mu, annotated, d);
   Acquire(mu);
   return met;
 }
@@ -154,7 +157,8 @@ bool __wrap__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4Time
   KUBEDL_ANNOTATED_CONDITION(mu, c);
   Release(mu);
   const bool met =
-      __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(mu, annotated, t);
+      __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
+          mu, annotated, t);
   Acquire(mu);
   return met;
 }

@@ -116,7 +116,8 @@ class Validator {
       } else if (!seen.insert(std::string(canonical)).second) {
         errors_.push_back(Duplicate(path, std::string(canonical)));
       }
-      NonNegative(replica.spec.replicas, path + ".replicas", options_.max_replicas_per_type);
+      NonNegative(replica.spec.replicas, path + ".replicas",
+                  std::min(kMaxInt32, options_.max_replicas_per_type));
       OneOf(replica.spec.restart_policy, path + ".restartPolicy",
             {"Always", "OnFailure", "Never", "ExitCode"});
       ValidateTemplate(replica.spec.template_spec, path + ".template");

@@ -85,9 +85,9 @@ Object OwnerReference(const api::Job& job) {
           {"blockOwnerDeletion", true}};
 }
 
-Object ToKube(const api::Json& j) {
-  return Object::parse(j.dump(-1, ' ', false, api::Json::error_handler_t::replace));
-}
+// The same JSON in the client's type: a tree copy, no text in between (a TF pod of a large job
+// is hundreds of kilobytes).
+Object ToKube(const api::Json& j) { return Object(j); }
 
 std::string ReplicaMessagePrefix(const api::Job& job) {
   return absl::StrCat(A(job.descriptor().name), " ", job.namespace_, "/", job.name);
@@ -277,8 +277,7 @@ kube::ReconcileResult JobReconciler::RefuseInvalidJob(const std::string& key, ap
   const std::string message = api::InvalidObjectMessage(d.name, d.group, kube::Name(object), errors);
   api::JobStatus status;
   if (const Object* written = common::Member(object, "status")) {
-    auto parsed = api::ParseJobStatus(
-        api::Json::parse(written->dump(-1, ' ', false, Object::error_handler_t::replace)));
+    auto parsed = api::ParseJobStatus(api::Json(*written));
     if (parsed.ok()) status = std::move(*parsed);
   }
   // Refused before, or finished otherwise: a finished job is left as it is (nothing is read
@@ -485,7 +484,7 @@ std::optional<JobReconciler::Pass::PlannedCreate> JobReconciler::Pass::PlanPod(
                                           framework_.IsMaster(job_, replica.type, index))) {
     labels[k] = v;
   }
-  metadata["ownerReferences"] = api::Json::array({api::Json::parse(OwnerReference(job_).dump())});
+  metadata["ownerReferences"] = api::Json::array({api::Json(OwnerReference(job_))});
   pod["metadata"] = std::move(metadata);
   pod["spec"] = tmpl.contains("spec") && tmpl["spec"].is_object() ? tmpl["spec"] : api::Json::object();
 

@@ -17,8 +17,9 @@ namespace kubedl::reconciler {
 // with a failure. When given, `prepare_batch(begin, end)` is called on the caller's thread
 // before the batch [begin, end) runs; when it returns false that batch and the rest are not run.
 // Returns how many items were attempted (a prefix of [0, count)).
-size_t RunInSlowStartBatches(ParallelRunner& runner, size_t count, size_t max_batch,
-                             const std::function<bool(size_t)>& attempt,
-                             const std::function<bool(size_t begin, size_t end)>& prepare_batch = {});
+size_t RunInSlowStartBatches(
+    ParallelRunner& runner, size_t count, size_t max_batch,
+    const std::function<bool(size_t)>& attempt,
+    const std::function<bool(size_t begin, size_t end)>& prepare_batch = {});
 
 }  // namespace kubedl::reconciler

@@ -113,10 +113,38 @@ const Case kCases[] = {
     {"NegativeReplicas", JobKind::kTFJob,
      [](Json& j) { j["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = -1; },
      "spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1: must be greater than or equal to 0"},
-    {"ReplicasOverInt32", JobKind::kXDLJob,
+    {"ReplicasOverTheDefaultLimitPerType", JobKind::kXDLJob,
      [](Json& j) { j["spec"]["xdlReplicaSpecs"]["Worker"]["replicas"] = 4294967296LL; },
      "spec.xdlReplicaSpecs[Worker].replicas: Invalid value: 4294967296: must be less than or "
-     "equal to 2147483647"},
+     "equal to 5000"},
+    {"ReplicasOverTheDefaultLimitPerJob", JobKind::kTFJob,
+     [](Json& j) {
+       auto& r = j["spec"]["tfReplicaSpecs"];
+       r["Worker"]["replicas"] = 5000;
+       r["PS"] = r["Worker"];
+       r["Evaluator"] = r["Worker"];
+       r["Evaluator"]["replicas"] = 1;
+     },
+     "spec.tfReplicaSpecs: Invalid value: 10001: the replicas of all types add up to more than "
+     "the maximum of 10000 per job"},
+    {"NameThatMakesAServiceNameTooLong", JobKind::kTFJob,
+     [](Json& j) {
+       j["metadata"]["name"] = std::string(60, 'a');
+       j["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 100;
+     },
+     "metadata.name: Invalid value: \"" + std::string(60, 'a') +
+         "\": must be no more than 53 characters: the service of Worker replica 99 would be "
+         "named \"" + std::string(60, 'a') + "-worker-99\" (70 characters), and a service name "
+         "must be a DNS-1035 label of at most 63 characters"},
+    {"GenerateNameThatMakesAServiceNameTooLong", JobKind::kTFJob,
+     [](Json& j) {
+       j["metadata"].erase("name");
+       j["metadata"]["generateName"] = std::string(50, 'b') + "-";
+     },
+     "metadata.generateName: Invalid value: \"" + std::string(50, 'b') +
+         "-\": must be no more than 49 characters: the service of Worker replica 1 would be "
+         "named \"" + std::string(50, 'b') + "-xxxxx-worker-1\" (65 characters), and a service "
+         "name must be a DNS-1035 label of at most 63 characters"},
     {"BadRestartPolicy", JobKind::kXGBoostJob,
      [](Json& j) { j["spec"]["xgbReplicaSpecs"]["Worker"]["restartPolicy"] = "Sometimes"; },
      "spec.xgbReplicaSpecs[Worker].restartPolicy: Unsupported value: \"Sometimes\": supported "
@@ -284,6 +312,30 @@ TEST(ValidationTest, InvalidObjectMessageReadsLikeTheApiServer) {
   EXPECT_EQ(InvalidObjectMessage("TFJob", "kubeflow.org", "demo", two),
             "TFJob.kubeflow.org \"demo\" is invalid: [spec.x: Required value, spec.y: Forbidden: "
             "no]");
+}
+
+TEST(ValidationLimitsTest, TheReplicaLimitsComeFromTheOptionsAndNeverExceedInt32) {
+  Json job = MinimalJob(JobKind::kTFJob);
+  job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 3;
+  Job parsed = MustParse(job);
+  DefaultJob(parsed);
+  ValidationOptions two{.max_replicas_per_type = 2};
+  ASSERT_EQ(ValidateJob(parsed, nullptr, two).size(), 1u);
+  EXPECT_EQ(ValidateJob(parsed, nullptr, two)[0].ToString(),
+            "spec.tfReplicaSpecs[Worker].replicas: Invalid value: 3: must be less than or equal to 2");
+  ValidationOptions three_in_all{.max_replicas_per_job = 2};
+  ASSERT_EQ(ValidateJob(parsed, nullptr, three_in_all).size(), 1u);
+  EXPECT_THAT(ValidateJob(parsed, nullptr, three_in_all)[0].ToString(),
+              ::testing::HasSubstr("the maximum of 2 per job"));
+
+  job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 4294967296LL;
+  parsed = MustParse(job);
+  DefaultJob(parsed);
+  ValidationOptions unlimited{.max_replicas_per_type = INT64_MAX, .max_replicas_per_job = INT64_MAX};
+  ASSERT_FALSE(ValidateJob(parsed, nullptr, unlimited).empty());
+  EXPECT_EQ(ValidateJob(parsed, nullptr, unlimited)[0].ToString(),
+            "spec.tfReplicaSpecs[Worker].replicas: Invalid value: 4294967296: must be less than or "
+            "equal to 2147483647");
 }
 
 }  // namespace
