@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <climits>
 #include <regex>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/api/code_sync.h"
+#include "kubedl/common/json_access.h"
 #include "kubedl/api/pod_schema.h"
 
 namespace kubedl::api {
@@ -31,6 +34,64 @@ bool IsDns1035Label(const std::string& s) {
     return absl::ascii_islower(static_cast<unsigned char>(c)) ||
            absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-';
   });
+}
+
+constexpr char kDns1123LabelMessage[] =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
+    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+bool IsDns1123Label(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  auto alnum = [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c));
+  };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+// "" or alphanumerics with '-', '_', '.' inside, at most 63 characters: a label value, and the
+// name part of a qualified name (which may not be empty).
+bool IsLabelToken(std::string_view s) {
+  if (s.empty()) return true;
+  if (s.size() > 63) return false;
+  auto alnum = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+std::string LabelValueProblem(const std::string& value) {
+  if (value.size() > 63) return "must be no more than 63 characters";
+  if (!IsLabelToken(value)) {
+    return "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+           "'_' or '.', and must start and end with an alphanumeric character";
+  }
+  return "";
+}
+
+// A label key: an optional DNS-1123 subdomain prefix and '/', then a name of at most 63.
+std::string QualifiedNameProblem(const std::string& key) {
+  std::string_view name = key;
+  if (size_t slash = key.find('/'); slash != std::string::npos) {
+    std::string_view prefix = std::string_view(key).substr(0, slash);
+    name = std::string_view(key).substr(slash + 1);
+    const bool prefix_ok =
+        !prefix.empty() && prefix.size() <= 253 &&
+        std::all_of(prefix.begin(), prefix.end(), [](char c) {
+          return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                 absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+        });
+    if (!prefix_ok) return "prefix part must be a lowercase RFC 1123 subdomain";
+  }
+  if (name.empty()) return "name part must be non-empty";
+  if (name.size() > 63) return "name part must be no more than 63 characters";
+  if (!IsLabelToken(name)) {
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
+           "and end with an alphanumeric character";
+  }
+  return "";
 }
 
 class Validator {
@@ -182,7 +243,45 @@ class Validator {
   void ValidateTemplate(const Json& pod_template, const std::string& path) {
     size_t first = errors_.size();
     ValidateContainers(pod_template, path);
+    ValidateTemplateLabels(pod_template, path);
     CheckPodSchema(pod_template, path, first);
+  }
+
+  // Label keys and values of the template, as the API server checks a pod's (the pod gets
+  // them, plus ours). Values of other types are the schema check's.
+  void ValidateTemplateLabels(const Json& pod_template, const std::string& path) {
+    const Json* labels = common::MemberPath(pod_template, {"metadata", "labels"});
+    if (labels == nullptr || !labels->is_object()) return;
+    const std::string lpath = path + ".metadata.labels";
+    for (auto it = labels->begin(); it != labels->end(); ++it) {
+      if (std::string problem = QualifiedNameProblem(it.key()); !problem.empty()) {
+        errors_.push_back(Invalid(lpath, it.key(), problem));
+      }
+      if (!it->is_string()) continue;
+      if (std::string problem = LabelValueProblem(it->get_ref<const std::string&>());
+          !problem.empty()) {
+        errors_.push_back(Invalid(absl::StrCat(lpath, "[", it.key(), "]"), *it, problem));
+      }
+    }
+  }
+
+  // Ports within the range the API server allows (a type error is the schema check's).
+  void ValidatePorts(const Json& container, const std::string& item) {
+    const Json* ports = common::Member(container, "ports");
+    if (ports == nullptr || !ports->is_array()) return;
+    for (size_t j = 0; j < ports->size(); ++j) {
+      const std::string ppath = absl::StrCat(item, ".ports[", j, "]");
+      if (std::optional<int64_t> port = common::IntAt((*ports)[j], "containerPort");
+          port && (*port < 1 || *port > 65535)) {
+        errors_.push_back(Invalid(ppath + ".containerPort", *port,
+                                  "must be between 1 and 65535, inclusive"));
+      }
+      if (std::optional<int64_t> port = common::IntAt((*ports)[j], "hostPort");
+          port && *port != 0 && (*port < 1 || *port > 65535)) {
+        errors_.push_back(Invalid(ppath + ".hostPort", *port,
+                                  "must be between 1 and 65535, inclusive"));
+      }
+    }
   }
 
   // Types, required fields and enums of core/v1 (pod_schema.h). A path the container checks
@@ -239,7 +338,10 @@ class Validator {
                            kind_.accepted_container_names.end(),
                            name->get<std::string>()) != kind_.accepted_container_names.end()) {
         named = true;
+      } else if (!IsDns1123Label(name->get<std::string>())) {
+        errors_.push_back(Invalid(item + ".name", *name, kDns1123LabelMessage));
       }
+      ValidatePorts(c, item);
       if (auto ports = c.find("ports"); ports != c.end() && !ports->is_null() && !ports->is_array()) {
         errors_.push_back(Invalid(item + ".ports", *ports, "must be of type array"));
       }

@@ -169,6 +169,8 @@ class JobReconciler::Pass {
   const std::string now_str_;
   const api::JobStatus old_status_;
   kube::ReconcileResult result_;
+  // Set when the API server refused a create as invalid (422): the job fails with InvalidSpec.
+  std::optional<std::string> refused_by_api_server_;
   bool gang_checked_ = false;
   bool gang_ok_ = false;
 };
@@ -662,6 +664,15 @@ void JobReconciler::Pass::ReportCreate(const PlannedCreate& p) {
   deps_.events->Record(object_, "Warning", p.is_pod ? "FailedCreatePod" : "FailedCreateService",
                        absl::StrCat("Error creating ", A(what), " ", p.name, ": ",
                                     p.result.status().message()));
+  if (kube::IsInvalid(p.result.status())) {
+    // The API server's own validation refused what the spec implies (a check lib/api does not
+    // make): the same spec can only be refused again, so the job fails instead of retrying.
+    if (!refused_by_api_server_) {
+      refused_by_api_server_ = absl::StrCat(ReplicaMessagePrefix(job_), " is invalid: the API server refused its ",
+                                            A(what), " ", p.name, ": ", p.result.status().message());
+    }
+    return;
+  }
   result_.error = true;
 }
 
@@ -909,6 +920,17 @@ kube::ReconcileResult JobReconciler::Pass::Run() {
     creates.push_back({replica, index, false});
   }
   CreateAll(creates);
+  if (refused_by_api_server_) {
+    api::SetCondition(job_.status, api::kJobRunning, api::kConditionFalse, kReasonInvalidSpec,
+                      *refused_by_api_server_, now_str_);
+    if (api::SetCondition(job_.status, api::kJobFailed, api::kConditionTrue, kReasonInvalidSpec,
+                          *refused_by_api_server_, now_str_)) {
+      deps_.events->Record(object_, "Warning", std::string(kReasonInvalidSpec),
+                           *refused_by_api_server_);
+    }
+    if (!job_.status.completion_time) job_.status.completion_time = now_str_;
+    return FinishedJob(observed);
+  }
 
   if (!retried.empty()) {
     std::string message;

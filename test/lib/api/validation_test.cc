@@ -136,6 +136,41 @@ const Case kCases[] = {
          "\": must be no more than 53 characters: the service of Worker replica 99 would be "
          "named \"" + std::string(60, 'a') + "-worker-99\" (70 characters), and a service name "
          "must be a DNS-1035 label of at most 63 characters"},
+    {"ContainerNameNotADns1123Label", JobKind::kTFJob,
+     [](Json& j) {
+       Containers(j, "tfReplicaSpecs", "Worker")
+           .push_back({{"name", "Side_Car"}, {"image", "busybox"}});
+     },
+     "spec.tfReplicaSpecs[Worker].template.spec.containers[1].name: Invalid value: \"Side_Car\": "
+     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+     "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
+     "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"},
+    {"ContainerPortZero", JobKind::kTFJob,
+     [](Json& j) {
+       Containers(j, "tfReplicaSpecs", "Worker")[0]["ports"] = {{{"name", "p"}, {"containerPort", 0}}};
+     },
+     "spec.tfReplicaSpecs[Worker].template.spec.containers[0].ports[0].containerPort: Invalid "
+     "value: 0: must be between 1 and 65535, inclusive"},
+    {"ContainerPortAbove65535", JobKind::kPyTorchJob,
+     [](Json& j) {
+       Containers(j, "pytorchReplicaSpecs", "Master")[0]["ports"] = {{{"containerPort", 70000}}};
+     },
+     "spec.pytorchReplicaSpecs[Master].template.spec.containers[0].ports[0].containerPort: "
+     "Invalid value: 70000: must be between 1 and 65535, inclusive"},
+    {"TemplateLabelValueTooLong", JobKind::kTFJob,
+     [](Json& j) {
+       j["spec"]["tfReplicaSpecs"]["Worker"]["template"]["metadata"]["labels"]["team"] =
+           std::string(64, 'x');
+     },
+     "spec.tfReplicaSpecs[Worker].template.metadata.labels[team]: Invalid value: \"" +
+         std::string(64, 'x') + "\": must be no more than 63 characters"},
+    {"TemplateLabelKeyNotAQualifiedName", JobKind::kTFJob,
+     [](Json& j) {
+       j["spec"]["tfReplicaSpecs"]["Worker"]["template"]["metadata"]["labels"]["-team"] = "a";
+     },
+     "spec.tfReplicaSpecs[Worker].template.metadata.labels: Invalid value: \"-team\": name part "
+     "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+     "alphanumeric character"},
     {"GenerateNameThatMakesAServiceNameTooLong", JobKind::kTFJob,
      [](Json& j) {
        j["metadata"].erase("name");

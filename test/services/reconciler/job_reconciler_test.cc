@@ -656,6 +656,25 @@ TEST_F(JobReconcilerTest, AStoppingProcessStopsThePassBetweenBatchesAndRequeues)
   EXPECT_GT(result.requeue_after, absl::ZeroDuration());
 }
 
+TEST_F(JobReconcilerTest, APodTheApiServerRefusesAsInvalidFailsTheJobWithInvalidSpec) {
+  cluster_.RefuseCreates("pods", kube::MakeApiError(422, "Invalid",
+                                                    "Pod \"job-worker-0\" is invalid: "
+                                                    "spec.containers[0].name: Invalid value: "
+                                                    "\"Side_Car\""));
+  Submit(TfJob(Workers(3)));
+  kube::ReconcileResult result = Reconcile();
+  EXPECT_FALSE(result.error);
+  EXPECT_TRUE(Is("Failed"));
+  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
+              HasSubstr("TFJob ns/job is invalid: the API server refused its pod job-worker-0: "
+                        "Pod \"job-worker-0\" is invalid: spec.containers[0].name"));
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 1u);  // the first batch; nothing after it
+  EXPECT_EQ(events_.TypeOf("InvalidSpec"), "Warning");
+  Reconcile();
+  EXPECT_EQ(cluster_.CountCreates("pods/"), 1u);  // never retried
+}
+
 // How many creates run at once: slow-start batches of at most 32, and fewer for a job whose
 // pods are large (a pass holds only the batch it is about to send).
 class CreateConcurrency {
