@@ -21,6 +21,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testing::Validate;
 
 std::shared_ptr<const PodSchema> ServedSchema() {
   auto client = kubedl::testing::ClientFromTestEnvironment();
@@ -35,18 +36,6 @@ std::shared_ptr<const PodSchema> ServedSchema() {
   PodSchemaSource source(fetcher, {.refresh_interval = absl::ZeroDuration()});
   EXPECT_TRUE(source.Refresh().ok());
   return source.Current();
-}
-
-std::vector<std::string> Validate(const Json& object, const PodSchema* schema) {
-  auto job = ParseJob(object);
-  EXPECT_TRUE(job.ok()) << job.status();
-  if (!job.ok()) return {"not a job"};
-  DefaultJob(*job);
-  std::vector<std::string> out;
-  for (const FieldError& e : ValidateJob(*job, nullptr, {.pod_schema = schema})) {
-    out.push_back(e.ToString());
-  }
-  return out;
 }
 
 TEST(ServedPodSchemaTest, ThePoisonTemplateIsRefusedWithItsFieldPath) {

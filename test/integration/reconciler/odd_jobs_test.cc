@@ -22,6 +22,7 @@
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/object.h"
 #include "test/integration/reconciler/reconciler_fixture.h"
+#include "test/lib/api/pod_schema_fixtures.h"
 
 namespace kubedl::reconciler::testing {
 namespace {
@@ -30,20 +31,6 @@ using kube::Object;
 using ::testing::HasSubstr;
 
 class OddJobsTest : public ReconcilerTest {};
-
-// The issue's manifest, byte for byte apart from the namespace kubectl is given.
-constexpr char kPoisonManifest[] = R"(apiVersion: kubeflow.org/v1
-kind: TFJob
-metadata: {name: poison}
-spec:
-  tfReplicaSpecs:
-    Worker:
-      replicas: 1
-      template:
-        spec:
-          containers:
-          - {name: tensorflow, image: busybox, ports: [{name: tfjob-port, containerPort: "2222"}]}
-)";
 
 Object Container() {
   return {{"name", "tensorflow"},
@@ -144,7 +131,7 @@ TEST_F(OddJobsTest, OddJobsFailWithInvalidSpecAndTheReconcilerKeepsRunning) {
     if (odd.job.is_null()) {
       // The issue's manifest as a user would apply it.
       const std::string file = ::testing::TempDir() + kubedl::testing::RandomName("poison") + ".yaml";
-      std::ofstream(file) << kPoisonManifest;
+      std::ofstream(file) << kubedl::api::testing::kPoison;  // pod_schema_fixtures.h
       const std::string apply = absl::StrCat(Env("KUBECTL", "kubectl"), " apply -n ", ns(),
                                              " -f ", file, " >/dev/null");
       ASSERT_EQ(std::system(apply.c_str()), 0) << apply;

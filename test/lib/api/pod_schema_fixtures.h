@@ -1,5 +1,15 @@
 #pragma once
-// Templates shared by the PodSchema unit and integration tests.
+// Templates shared by the PodSchema unit and integration tests (kPoison also by the reconciler's
+// odd-jobs integration test), and how those tests validate a job.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kubedl/api/defaults.h"
+#include "kubedl/api/job_codec.h"
+#include "kubedl/api/json.h"
+#include "kubedl/api/pod_schema.h"
+#include "kubedl/api/validation.h"
 
 namespace kubedl::api::testing {
 
@@ -94,5 +104,18 @@ spec:
   - name: cfg
     configMap: {name: cfg, items: [{key: a, path: a.txt}], defaultMode: 420}
 )";
+
+// ValidateJob on the defaulted job (what the webhook does), every message as a string.
+inline std::vector<std::string> Validate(const Json& object, const PodSchema* schema = nullptr) {
+  auto job = ParseJob(object);
+  EXPECT_TRUE(job.ok()) << job.status();
+  if (!job.ok()) return {"not a job"};
+  DefaultJob(*job);
+  std::vector<std::string> out;
+  for (const FieldError& e : ValidateJob(*job, nullptr, {.pod_schema = schema})) {
+    out.push_back(e.ToString());
+  }
+  return out;
+}
 
 }  // namespace kubedl::api::testing

@@ -24,22 +24,10 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using testing::kComplexTemplate;
 using testing::kPoison;
+using testing::Validate;
 
 
 Json Yaml(const std::string& text) { return testing::YamlToJson(YAML::Load(text)); }
-
-// ValidateJob on the defaulted job (what the webhook does), every message as a string.
-std::vector<std::string> Validate(const Json& object, const PodSchema* schema = nullptr) {
-  auto job = ParseJob(object);
-  EXPECT_TRUE(job.ok()) << job.status();
-  if (!job.ok()) return {"not a job"};
-  DefaultJob(*job);
-  std::vector<std::string> out;
-  for (const FieldError& e : ValidateJob(*job, nullptr, {.pod_schema = schema})) {
-    out.push_back(e.ToString());
-  }
-  return out;
-}
 
 // A TFJob whose Worker template spec is `spec` (YAML).
 Json JobWithSpec(const std::string& spec) {

@@ -245,12 +245,13 @@ class Generator {
 
   // --- Oddities -----------------------------------------------------------------------------
 
-  static constexpr int kMutationCount = 58;
-  static bool IsMapMutation(int pick) { return pick >= 50; }
+  // 0-25 and 58-59 the templates, 50-57 the replica map.
+  static constexpr int kMutationCount = 60;
+  static bool IsMapMutation(int pick) { return pick >= 50 && pick < 58; }
 
   void Mutate(int pick) {
     if (IsMapMutation(pick)) return MutateMap(pick);
-    if (pick < 26) return MutateTemplate(pick);
+    if (pick < 26 || pick >= 58) return MutateTemplate(pick);
     if (pick < 32) return MutateReplicaSpec(pick);
     if (pick < 34) return MutateName(pick);
     if (pick < 42) return MutateRunPolicy(pick);
@@ -440,6 +441,54 @@ class Generator {
         }
         break;
       }
+      case 58:
+        // Well-typed, but what the API server's own pod validation refuses (and lib/api with it).
+        switch (c_.Below(4)) {
+          case 0:
+            if (t.is_object() && t["spec"].is_object() && t["spec"]["containers"].is_array()) {
+              // `main` may point into the array: not used after this.
+              t["spec"]["containers"].push_back({{"name", "Side_Car"}, {"image", "busybox"}});
+              Note(at + "a container named Side_Car", Verdict::kRefused);
+            }
+            break;
+          case 1:
+          case 2:
+            if (Json* p = port()) {
+              const int64_t v = c_.OneIn(2) ? 0 : 70000;
+              (*p)["containerPort"] = v;
+              Note(absl::StrCat(at, "containerPort ", v), Verdict::kRefused);
+            }
+            break;
+          case 3:
+            if (Json* p = port()) {
+              (*p)["hostPort"] = 70000;
+              Note(at + "hostPort 70000", Verdict::kRefused);
+            }
+            break;
+        }
+        break;
+      case 59:
+        if (t.is_object()) {
+          Json& meta = t["metadata"];
+          if (!meta.is_object()) meta = Json::object();
+          Json& labels = meta["labels"];
+          if (!labels.is_object()) labels = Json::object();
+          switch (c_.Below(3)) {
+            case 0:
+              labels["team"] = LabelOfLength(64);
+              Note(at + "a template label value of 64 characters", Verdict::kRefused);
+              break;
+            case 1:
+              labels["team"] = c_.Pick<std::string>({"-ml", "ml team", "ml_"});
+              Note(at + "a template label value that is not label-shaped", Verdict::kRefused);
+              break;
+            case 2:
+              labels["-team"] = "ml";
+              Note(at + "a template label key \"-team\"", Verdict::kRefused);
+              break;
+          }
+        }
+        break;
     }
   }
 

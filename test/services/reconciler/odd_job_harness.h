@@ -2,9 +2,11 @@
 // One job through a few reconcile passes on a fresh in-memory cluster (fake_cluster.h), and what
 // became of it: for the reconciler's property test and fuzzer (issue 13). The API server here
 // refuses pods and services the real one would refuse for their shape (a string containerPort,
-// a label that is not a string, a service name longer than 63 characters, ...), so a job whose
-// templates slip past the reconciler's validation shows up as one that ends with no pods and no
-// condition, the way it would on a real cluster.
+// a label that is not a string, a service name longer than 63 characters, ...) with 422 Invalid,
+// as the real one does; the reconciler then fails the job with InvalidSpec. So a job whose
+// templates slip past the reconciler's validation shows up as InvalidSpec after refused creates
+// (JobOutcome::refusals not empty, pod_creates or service_creates above 0), the way it would on a
+// real cluster.
 //
 //   ThreadPoolParallelRunner runner(2);
 //   OddJobRun run(runner);
@@ -58,13 +60,34 @@ class EventLog final : public kube::EventRecorder {
 // The shape checks the real API server makes on the pods and services the reconciler creates
 // (a subset: types, names, ports, labels); "" when the object would be stored.
 inline std::string ApiServerRefusal(const std::string& resource, const Object& obj) {
-  auto is_label = [](const std::string& s, size_t max) {
+  // A DNS-1123 subdomain of at most `max` characters (with dots), or label (without).
+  auto is_label = [](const std::string& s, size_t max, bool dots = true) {
     if (s.empty() || s.size() > max) return false;
     if (!absl::ascii_isalnum(s.front()) || !absl::ascii_isalnum(s.back())) return false;
     for (char c : s) {
-      if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.')) return false;
+      if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || (dots && c == '.'))) {
+        return false;
+      }
     }
     return true;
+  };
+  // A label value ("" allowed) or the name part of a label key: alphanumerics with '-', '_' and
+  // '.' inside, at most 63 characters.
+  auto is_label_token = [](const std::string& s) {
+    if (s.empty()) return true;
+    if (s.size() > 63 || !absl::ascii_isalnum(s.front()) || !absl::ascii_isalnum(s.back())) {
+      return false;
+    }
+    for (char c : s) {
+      if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
+    }
+    return true;
+  };
+  auto is_label_key = [&](const std::string& key) {
+    const size_t slash = key.find('/');
+    const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+    if (slash != std::string::npos && !is_label(key.substr(0, slash), 253)) return false;
+    return !name.empty() && is_label_token(name);
   };
   auto strings_map = [](const Object& m) {
     if (m.is_null()) return true;
@@ -98,8 +121,10 @@ inline std::string ApiServerRefusal(const std::string& resource, const Object& o
   if (meta.contains("labels")) {
     if (!strings_map(meta["labels"])) return "metadata.labels: must be a map of strings";
     for (const auto& [k, v] : meta["labels"].items()) {
+      if (!is_label_key(k)) return absl::StrCat("metadata.labels: Invalid value: \"", k, "\"");
       const std::string value = v.get<std::string>();
       if (value.size() > 63) return absl::StrCat("metadata.labels[", k, "]: too long");
+      if (!is_label_token(value)) return absl::StrCat("metadata.labels[", k, "]: Invalid value");
     }
   }
   if (meta.contains("annotations") && !strings_map(meta["annotations"])) {
@@ -129,7 +154,7 @@ inline std::string ApiServerRefusal(const std::string& resource, const Object& o
     for (const Object& c : containers) {
       if (!c.is_object()) return absl::StrCat("spec.", list, ": must be objects");
       const Object& cname = c.value("name", Object());
-      if (!cname.is_string() || !is_label(cname.get<std::string>(), 63)) {
+      if (!cname.is_string() || !is_label(cname.get<std::string>(), 63, /*dots=*/false)) {
         return absl::StrCat("spec.", list, "[].name: Invalid value");
       }
       const Object& image = c.value("image", Object());
@@ -145,6 +170,10 @@ inline std::string ApiServerRefusal(const std::string& resource, const Object& o
         for (const Object& p : ports) {
           if (!p.is_object() || !port_number(p.value("containerPort", Object()))) {
             return absl::StrCat("spec.", list, "[].ports[].containerPort: Invalid value");
+          }
+          const Object& host = p.value("hostPort", Object());
+          if (!host.is_null() && !(host == 0 || port_number(host))) {
+            return absl::StrCat("spec.", list, "[].ports[].hostPort: Invalid value");
           }
         }
       }
