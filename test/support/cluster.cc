@@ -25,6 +25,20 @@ std::string ClusterEnv(const std::string& key) {
   return "";
 }
 
+absl::Status ApplyCrds(const std::string& folder) {
+  const char* kubectl_env = std::getenv("KUBECTL");
+  const char* repo_env = std::getenv("KUBEDL_REPO");
+  const std::string kubectl = kubectl_env && *kubectl_env ? kubectl_env : "kubectl";
+  const std::string path = std::string(repo_env && *repo_env ? repo_env : ".") + "/" + folder;
+  const std::string apply = kubectl + " apply --server-side --force-conflicts " +
+                            "--field-manager=kubedl-tests -f " + path + " >/dev/null";
+  if (std::system(apply.c_str()) != 0) return absl::InternalError("failed: " + apply);
+  const std::string wait = kubectl + " wait --for=condition=Established --timeout=60s -f " +
+                           path + " >/dev/null";
+  if (std::system(wait.c_str()) != 0) return absl::InternalError("failed: " + wait);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<kube::Client>> ClientFromTestEnvironment() {
   const char* kubeconfig = std::getenv("KUBECONFIG");
   if (!kubeconfig || !*kubeconfig)

@@ -44,14 +44,8 @@ void PrintTo(const BackendCase& backend, std::ostream* out) { *out << backend.na
 class PodGroupCrds : public ::testing::Environment {
  public:
   void SetUp() override {
-    const char* repo = std::getenv("KUBEDL_REPO");
-    const char* kubectl = std::getenv("KUBECTL");
-    const std::string crds = std::string(repo ? repo : ".") + "/test/integration/gang/crds/";
-    const std::string command = std::string(kubectl ? kubectl : "kubectl") + " apply -f " + crds +
-                                " >/dev/null && " + (kubectl ? kubectl : "kubectl") +
-                                " wait --for=condition=Established --timeout=60s -f " + crds +
-                                " >/dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    absl::Status applied = kubedl::testing::ApplyCrds("test/integration/gang/crds/");
+    ASSERT_TRUE(applied.ok()) << applied;
   }
 };
 const ::testing::Environment* const kCrds =

@@ -111,6 +111,19 @@ Object PyTorchJob(const std::string& name, int workers, int exit_code,
                {{"replicas", workers}, {"template", Template("pytorch", exit_code, run_for)}}}}}}}};
 }
 
+// The job CRDs and the three backends' PodGroup CRDs, applied once before the tests.
+class JobAndPodGroupCrds : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    for (const char* folder : {"charts/kubedl/crds/", "test/integration/gang/crds/"}) {
+      absl::Status applied = kubedl::testing::ApplyCrds(folder);
+      ASSERT_TRUE(applied.ok()) << applied;
+    }
+  }
+};
+const ::testing::Environment* const kCrds =
+    ::testing::AddGlobalTestEnvironment(new JobAndPodGroupCrds());
+
 class ReconcilerGangTest : public kubedl::testing::ClusterTest {
  protected:
   std::string NamespacePrefix() const override { return "gang-e2e"; }

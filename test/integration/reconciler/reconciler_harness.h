@@ -58,15 +58,8 @@ inline std::string ReconcilerBinary() {
 // Applies the chart's CRDs with server-side apply (idempotent; parallel tests do not race on a
 // create) and waits until they are served.
 inline void EnsureJobCrds() {
-  const std::string kubectl = Env("KUBECTL", "kubectl");
-  const std::string repo = Env("KUBEDL_REPO", KUBEDL_SOURCE_DIR);
-  const std::string apply = absl::StrCat(kubectl, " apply --server-side --force-conflicts ",
-                                         "--field-manager=kubedl-reconciler-tests -f ", repo,
-                                         "/charts/kubedl/crds/ >/dev/null");
-  ASSERT_EQ(std::system(apply.c_str()), 0) << apply;
-  const std::string wait = absl::StrCat(kubectl, " wait --for=condition=Established ",
-                                        "crd/tfjobs.kubeflow.org --timeout=60s >/dev/null");
-  ASSERT_EQ(std::system(wait.c_str()), 0) << wait;
+  absl::Status applied = kubedl::testing::ApplyCrds("charts/kubedl/crds/");
+  ASSERT_TRUE(applied.ok()) << applied;
 }
 
 inline int FreeLoopbackPort() {

@@ -29,6 +29,11 @@ std::string ClusterEnv(const std::string& key);
 // $KUBEDL_CLUSTER_DIR (the control plane's state folder).
 std::string ClusterDir();
 
+// Applies the CRDs in `folder` (relative to $KUBEDL_REPO) with server-side apply, so tests
+// running side by side do not race on a create, and waits until every one is Established. Each
+// test binary applies what it needs itself: none may rely on another having run first.
+absl::Status ApplyCrds(const std::string& folder);
+
 // "prefix-" + 6 random lower-case letters/digits.
 std::string RandomName(const std::string& prefix);
 
