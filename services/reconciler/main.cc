@@ -145,15 +145,8 @@ int Run() {
                  FLAGS_pod_schema_refresh_interval.c_str());
     return 2;
   }
-  std::unique_ptr<api::PodSchemaSource> pod_schema;
-  if (absl::StatusOr<std::unique_ptr<kube::Client>> schema_client = kube::NewClient(*config);
-      schema_client.ok()) {
-    pod_schema = std::make_unique<api::PodSchemaSource>(
-        api::ApiServerPodSchemaFetcher(std::shared_ptr<kube::Client>(std::move(*schema_client))),
-        api::PodSchemaSource::Options{.refresh_interval = schema_refresh});
-  } else {
-    pod_schema = std::make_unique<api::PodSchemaSource>();
-  }
+  std::unique_ptr<api::PodSchemaSource> pod_schema =
+      api::NewApiServerPodSchemaSource(*config, schema_refresh);
   LOG(INFO) << "Pod schema: " << pod_schema->Current()->origin();
   deps.pod_schema = [source = pod_schema.get()] { return source->Current(); };
   deps.events = events.get();

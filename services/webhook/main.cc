@@ -79,24 +79,7 @@ std::unique_ptr<kubedl::api::PodSchemaSource> StartPodSchemaSource(absl::Duratio
                  "are checked against the built-in Pod schema";
     return std::make_unique<kubedl::api::PodSchemaSource>();
   }
-  absl::StatusOr<std::unique_ptr<kubedl::kube::Client>> client = absl::UnknownError("");
-  if (config->ok()) {
-    kubedl::kube::Config c = **config;
-    c.request_timeout = absl::Seconds(10);  // start-up waits for the first read
-    c.max_connections = 2;
-    client = kubedl::kube::NewClient(c);
-  } else {
-    client = config->status();
-  }
-  if (!client.ok()) {
-    LOG(WARNING) << "cannot configure the API server client (" << client.status()
-                 << "): templates are checked against the built-in Pod schema";
-    return std::make_unique<kubedl::api::PodSchemaSource>();
-  }
-  return std::make_unique<kubedl::api::PodSchemaSource>(
-      kubedl::api::ApiServerPodSchemaFetcher(std::shared_ptr<kubedl::kube::Client>(
-          *std::move(client))),
-      kubedl::api::PodSchemaSource::Options{.refresh_interval = refresh});
+  return kubedl::api::NewApiServerPodSchemaSource(*config, refresh);
 }
 
 }  // namespace

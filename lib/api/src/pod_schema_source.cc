@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "kubedl/kube/config.h"
 #include "kubedl/kube/rest_client.h"
 
 namespace kubedl::api {
@@ -86,6 +87,25 @@ void PodSchemaSource::Loop() {
                    << Current()->origin() << " one";
     }
   }
+}
+
+std::unique_ptr<PodSchemaSource> NewApiServerPodSchemaSource(
+    const absl::StatusOr<kube::Config>& config, absl::Duration refresh_interval) {
+  absl::StatusOr<std::unique_ptr<kube::Client>> client = config.status();
+  if (config.ok()) {
+    kube::Config c = *config;
+    c.request_timeout = absl::Seconds(10);
+    c.max_connections = 2;
+    client = kube::NewClient(c);
+  }
+  if (!client.ok()) {
+    LOG(WARNING) << "cannot configure the API server client (" << client.status()
+                 << "): templates are checked against the built-in Pod schema";
+    return std::make_unique<PodSchemaSource>();
+  }
+  return std::make_unique<PodSchemaSource>(
+      ApiServerPodSchemaFetcher(std::shared_ptr<kube::Client>(*std::move(client))),
+      PodSchemaSource::Options{.refresh_interval = refresh_interval});
 }
 
 }  // namespace kubedl::api

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "kubedl/common/error_barrier.h"
 #include "kubedl/common/json_access.h"
 #include "kubedl/common/string_view.h"
 #include "absl/strings/ascii.h"
@@ -602,15 +603,11 @@ void JobReconciler::Pass::CreateAll(const std::vector<MissingObject>& missing) {
         deps_.expectations->ExpectCreate(key_, p->ExpectationName());
         p->sent = true;
         // This runs on the shared pool, outside the reconcile's barrier: nothing may escape.
-        try {
-          p->result = deps_.client->Create(
+        p->result = common::StatusOfCall([&] {
+          return deps_.client->Create(
               p->is_pod ? kube::resources::Pods() : kube::resources::Services(), job_.namespace_,
               p->body);
-        } catch (const std::exception& e) {
-          p->result = absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
-        } catch (...) {
-          p->result = absl::InternalError("unexpected error");
-        }
+        });
         return p->result.ok() || kube::IsAlreadyExists(p->result.status());
       },
       [&](size_t begin, size_t end) {

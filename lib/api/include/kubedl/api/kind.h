@@ -40,9 +40,6 @@ const KindDescriptor* FindKindByName(std::string_view kind);
 // The canonical spelling of a replica type of `kind` ("worker" -> "Worker"), or empty.
 std::string_view CanonicalReplicaType(const KindDescriptor& kind, std::string_view type);
 
-}  // namespace kubedl::api
-
-namespace kubedl::api {
 
 // "<job>-<lower type>-<index>": the name of a replica's pod and of its headless service. The
 // service name must be a DNS-1035 label (at most 63 characters), which validation checks for

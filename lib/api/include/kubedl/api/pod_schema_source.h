@@ -22,6 +22,7 @@
 
 namespace kubedl::kube {
 class Client;
+struct Config;
 }
 
 namespace kubedl::api {
@@ -77,5 +78,11 @@ class PodSchemaSource {
   absl::Notification stop_;
   std::thread thread_;
 };
+
+// The source a service starts with: the served schema of the API server `config` describes
+// (its own client: a 10 s timeout, since start-up waits for the first read, and 2
+// connections), or the built-in one when `config` is an error or no client can be made.
+std::unique_ptr<PodSchemaSource> NewApiServerPodSchemaSource(
+    const absl::StatusOr<kube::Config>& config, absl::Duration refresh_interval);
 
 }  // namespace kubedl::api

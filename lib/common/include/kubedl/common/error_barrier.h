@@ -12,14 +12,16 @@
 
 namespace kubedl::common {
 
+// `work` returns absl::Status or absl::StatusOr<T>; so does this.
 template <class F>
-absl::Status StatusOfCall(F&& work) noexcept {
+auto StatusOfCall(F&& work) noexcept -> decltype(std::forward<F>(work)()) {
+  using Result = decltype(std::forward<F>(work)());
   try {
     return std::forward<F>(work)();
   } catch (const std::exception& e) {
-    return absl::InternalError(std::string("unexpected error: ") + e.what());
+    return Result(absl::InternalError(std::string("unexpected error: ") + e.what()));
   } catch (...) {
-    return absl::InternalError("unexpected error");
+    return Result(absl::InternalError("unexpected error"));
   }
 }
 

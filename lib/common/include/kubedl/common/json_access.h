@@ -1,12 +1,13 @@
 #pragma once
-// Reads of JSON that a user or a peer wrote, which never throw. nlohmann's get<T>(), value() and
-// operator[] throw (or, on a const object, are undefined) when a key is missing or a value has
-// another type; one malformed job or pod must not stop a service. Works for both
-// nlohmann::json (kube::Object) and nlohmann::ordered_json (api::Json).
+// Reads of JSON that a user or a peer wrote, which never throw: a missing key or a value of
+// another type gives nullptr, nullopt or the fallback. nlohmann's get<T>(), value() and
+// operator[] throw (or, on a const object, are undefined) in those cases; one malformed job or
+// pod must not stop a service. Works for both nlohmann::json (kube::Object) and
+// nlohmann::ordered_json (api::Json).
 //
 //   if (const auto* port = common::Member(container, "containerPort")) ...
-//   std::string phase = common::StringOr(*common::Member(pod, "status"), "phase");
-//   ASSIGN_OR_RETURN(int64_t port, common::RequireInt(p, "containerPort"));
+//   if (const auto* status = common::Member(pod, "status")) phase = common::StringOr(*status, "phase");
+//   std::optional<int64_t> port = common::IntAt(p, "containerPort");
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -14,22 +15,11 @@
 #include <string>
 #include <string_view>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-
 namespace kubedl::common {
 
 // The value of `key` when `obj` is an object that has it; nullptr otherwise.
 template <class J>
 const J* Member(const J& obj, std::string_view key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-// Mutable form, for code that edits an object it owns.
-template <class J>
-J* MutableMember(J& obj, std::string_view key) {
   if (!obj.is_object()) return nullptr;
   auto it = obj.find(key);
   return it == obj.end() ? nullptr : &*it;
@@ -81,38 +71,6 @@ template <class J>
 bool BoolOr(const J& obj, std::string_view key, bool fallback) {
   const J* v = Member(obj, key);
   return v != nullptr && v->is_boolean() ? v->template get<bool>() : fallback;
-}
-
-// `v` as JSON text for a message; invalid UTF-8 is replaced rather than thrown on.
-template <class J>
-std::string Dump(const J& v) {
-  return v.dump(-1, ' ', false, J::error_handler_t::replace);
-}
-
-// The integer at `key`, or InvalidArgument naming the key and what was found.
-template <class J>
-absl::StatusOr<int64_t> RequireInt(const J& obj, std::string_view key) {
-  const J* v = Member(obj, key);
-  if (v == nullptr) {
-    return absl::InvalidArgumentError(std::string(key) + ": Required value");
-  }
-  if (std::optional<int64_t> i = AsInt(*v)) return *i;
-  return absl::InvalidArgumentError(std::string(key) + ": Invalid value: " + Dump(*v) +
-                                    ": must be of type integer");
-}
-
-// The string at `key`, or InvalidArgument naming the key and what was found.
-template <class J>
-absl::StatusOr<std::string> RequireString(const J& obj, std::string_view key) {
-  const J* v = Member(obj, key);
-  if (v == nullptr) {
-    return absl::InvalidArgumentError(std::string(key) + ": Required value");
-  }
-  if (!v->is_string()) {
-    return absl::InvalidArgumentError(std::string(key) + ": Invalid value: " + Dump(*v) +
-                                      ": must be of type string");
-  }
-  return v->template get<std::string>();
 }
 
 }  // namespace kubedl::common
