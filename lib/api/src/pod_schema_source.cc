@@ -89,20 +89,22 @@ void PodSchemaSource::Loop() {
   }
 }
 
+namespace {
+std::unique_ptr<PodSchemaSource> BuiltInSchemaBecause(const absl::Status& why) {
+  LOG(WARNING) << "cannot configure the API server client (" << why
+               << "): templates are checked against the built-in Pod schema";
+  return std::make_unique<PodSchemaSource>();
+}
+}  // namespace
+
 std::unique_ptr<PodSchemaSource> NewApiServerPodSchemaSource(
     const absl::StatusOr<kube::Config>& config, absl::Duration refresh_interval) {
-  absl::StatusOr<std::unique_ptr<kube::Client>> client = config.status();
-  if (config.ok()) {
-    kube::Config c = *config;
-    c.request_timeout = absl::Seconds(10);
-    c.max_connections = 2;
-    client = kube::NewClient(c);
-  }
-  if (!client.ok()) {
-    LOG(WARNING) << "cannot configure the API server client (" << client.status()
-                 << "): templates are checked against the built-in Pod schema";
-    return std::make_unique<PodSchemaSource>();
-  }
+  if (!config.ok()) return BuiltInSchemaBecause(config.status());
+  kube::Config schema_config = *config;
+  schema_config.request_timeout = absl::Seconds(10);
+  schema_config.max_connections = 2;
+  absl::StatusOr<std::unique_ptr<kube::Client>> client = kube::NewClient(schema_config);
+  if (!client.ok()) return BuiltInSchemaBecause(client.status());
   return std::make_unique<PodSchemaSource>(
       ApiServerPodSchemaFetcher(std::shared_ptr<kube::Client>(*std::move(client))),
       PodSchemaSource::Options{.refresh_interval = refresh_interval});

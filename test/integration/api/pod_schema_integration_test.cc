@@ -12,6 +12,7 @@
 #include "kubedl/api/pod_schema.h"
 #include "kubedl/api/pod_schema_source.h"
 #include "kubedl/api/validation.h"
+#include "kubedl/kube/config.h"
 #include "kubedl/testing/cluster.h"
 #include "pod_schema_fixtures.h"
 #include "yaml_json.h"
@@ -84,6 +85,25 @@ TEST(ServedPodSchemaTest, TheServedSchemaChecksFieldsTheBuiltInOneDoesNotKnow) {
   errors.clear();
   PodSchema::BuiltIn()->Check(tmpl, "t", &errors);
   EXPECT_THAT(errors, IsEmpty());
+}
+
+// The start-up path both services take: a working configuration gives the served schema at once;
+// a broken one gives the built-in schema and a running service, never a crash.
+TEST(ServedPodSchemaTest, TheStartUpSourceServesTheApiServersSchemaFromItsFirstFetch) {
+  absl::StatusOr<kube::Config> config = kube::LoadKubeconfigFromEnv();
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::unique_ptr<PodSchemaSource> source =
+      NewApiServerPodSchemaSource(config, absl::ZeroDuration());
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(source->Current()->origin(), "openapi-v3");
+}
+
+TEST(ServedPodSchemaTest, TheStartUpSourceFallsBackToTheBuiltInSchemaWithoutAConfiguration) {
+  std::unique_ptr<PodSchemaSource> source = NewApiServerPodSchemaSource(
+      absl::StatusOr<kube::Config>(absl::NotFoundError("no kubeconfig")), absl::ZeroDuration());
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(source->Current()->origin(), PodSchemaSource().Current()->origin());
+  EXPECT_NE(source->Current()->origin(), "openapi-v3");
 }
 
 }  // namespace
