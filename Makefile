@@ -6,7 +6,7 @@ TSAN_BUILD_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build controlplane cluster-up cluster-down test test-unit test-san test-tsan demo demo-down clean
+.PHONY: deps build images controlplane cluster-up cluster-down test test-unit test-san test-tsan demo demo-down clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -14,6 +14,11 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The four services' OCI images and the test image, without a container engine, as archives in
+# $(BUILD_DIR)/images (tools/images/build.sh; `ctr -n k8s.io images import` loads them).
+images: build
+	@bash tools/images/build.sh $(BUILD_DIR) $(BUILD_DIR)/images
 
 controlplane: deps
 	@bash tools/controlplane/build.sh
@@ -55,6 +60,7 @@ demo: build controlplane
 demo-down:
 	@bash tools/demo/stop-services.sh .local/demo
 	@bash tools/controlplane/down.sh
+	@KUBEDL_CLUSTER_DIR=.local/real-node-cluster bash tools/controlplane/down.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the local control plane plus KubeDL's four services as local processes, the
-# examples run to completion on fake nodes, a live table of the jobs, and the key metrics.
+# examples run to completion on fake nodes, a live table of the jobs, and the key metrics; then,
+# when the machine can run a real node, the Helm chart installed on one (tools/demo/real-node.sh).
 #   tools/demo.sh [BUILD_DIR]      (make demo has already built everything)
 # The services keep running afterwards; `make demo-down` stops them and the control plane.
 set -euo pipefail
@@ -126,6 +127,9 @@ say "Key metrics from kubedl-metrics (http://127.0.0.1:$metrics_http/metrics)"
 curl -sf "http://127.0.0.1:$metrics_http/metrics" |
   grep -E '^kubedl_(jobs_(created|successful|failed|restarted)_total|jobs_(running|pending)|jobs_first_pod_launch_delay_seconds_(count|sum)|jobs_all_pods_launch_delay_seconds_count)' |
   sed 's/^/  /' || echo "  (no job metrics yet)"
+
+# The same chart, installed for real on a real node, when this machine can run one.
+bash "$repo/tools/demo/real-node.sh" "$build"
 
 say "Done. Everything is still running; keep exploring:"
 cat <<TXT

@@ -9,6 +9,9 @@ packages=(
   libboost-dev libssl-dev prometheus-cpp-dev libabsl-dev libgoogle-glog-dev libgflags-dev
   nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev wrk
+  # The optional real node (KUBEDL_REAL_NODES=1): runtime, pod networking, Services, and the
+  # static busybox its test image is made of. All small.
+  runc containernetworking-plugins iptables nftables conntrack busybox-static
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
+# The real node first (if this dir has one, or a stale one is left on the machine): its pods and
+# agents go before the API server they report to.
+KUBEDL_CLUSTER_DIR=$dir bash "$here/real-node.sh" down || true
 [ -d "$dir" ] || { echo "[control-plane] nothing running at $dir" >&2; exit 0; }
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   pidfile=$dir/$name.pid

@@ -2,6 +2,8 @@
 # Starts the local control plane on loopback (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok) and a few fake nodes, or reuses the one already running.
 # Writes $KUBEDL_CLUSTER_DIR/kubeconfig and $KUBEDL_CLUSTER_DIR/env (ports, paths).
+# KUBEDL_REAL_NODES=1 adds one real node (kubelet, kube-proxy, containerd, CoreDNS; see
+# real-node.sh); the API server then listens on the node's address so pods can reach it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -12,6 +14,8 @@ nodes=${KUBEDL_FAKE_NODES:-4}
 k8s=$cache/bin/kubernetes-$K8S_VERSION
 etcd_bin=$cache/bin/etcd-$ETCD_VERSION/etcd
 kwok_bin=$cache/bin/kwok-$KWOK_VERSION/kwok
+real=0
+[ "${KUBEDL_REAL_NODES:-0}" = 0 ] || real=1
 
 log() { printf '[control-plane] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -24,17 +28,33 @@ healthy() {
   [ -f "$dir/env" ] || return 1
   # One started before the fake nodes moved to loopback (no KWOK_PORT) is replaced.
   grep -q '^KWOK_PORT=' "$dir/env" || return 1
+  # Only a cluster of the kind asked for: with or without the real node.
+  if [ "$real" = 1 ]; then grep -q '^REAL_NODE=' "$dir/env" || return 1
+  else ! grep -q '^REAL_NODE=' "$dir/env" || return 1; fi
   # shellcheck disable=SC1091
   source "$dir/env"
-  "$k8s/kubectl" --kubeconfig "$dir/kubeconfig" get --raw /readyz >/dev/null 2>&1
+  "$k8s/kubectl" --kubeconfig "$dir/kubeconfig" get --raw /readyz >/dev/null 2>&1 || return 1
+  [ "$real" = 0 ] && return 0
+  [ "$("$k8s/kubectl" --kubeconfig "$dir/kubeconfig" get node "$REAL_NODE" \
+      -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
 if healthy; then
-  log "reusing the control plane at https://127.0.0.1:$APISERVER_PORT ($dir)"
+  log "reusing the control plane at https://${NODE_IP:-127.0.0.1}:$APISERVER_PORT ($dir)"
   exit 0
 fi
 [ -d "$dir" ] && bash "$here/down.sh" >/dev/null 2>&1 || true
 rm -rf "$dir"; mkdir -p "$dir/pki" "$dir/logs/pods"; mkdir -m 700 "$dir/etcd"
+
+# The real node's machine-level part comes first: the API server binds to its address.
+api_ip=127.0.0.1
+if [ "$real" = 1 ]; then
+  bash "$here/build.sh" --node
+  # A failed start must not leave forwarding on, the guard, bridges or node processes behind.
+  trap 'rc=$?; [ $rc = 0 ] || { log "the start failed: undoing its real-node changes (logs stay in $dir/logs)"; bash "$here/real-node.sh" down || true; }' EXIT
+  bash "$here/real-node.sh" prepare
+  api_ip=$(sed -n 's/^NODE_IP=//p' "$dir/node/net.env")
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port); APISERVER_PORT=$(free_port)
@@ -42,12 +62,14 @@ KCM_PORT=$(free_port); SCHED_PORT=$(free_port); KWOK_PORT=$(free_port)
 
 log "generating certificates"
 gen=$repo/tools/certs/gen.sh
+node_san=""; [ "$real" = 0 ] || node_san="$api_ip,"
 bash "$gen" ca "$dir/pki" ca
 bash "$gen" server "$dir/pki" apiserver "$dir/pki/ca" \
-  "localhost,127.0.0.1,kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.cluster.local,10.0.0.1"
+  "localhost,127.0.0.1,${node_san}kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.cluster.local,10.0.0.1"
 bash "$gen" client "$dir/pki" admin "$dir/pki/ca" kubedl-admin system:masters
 # KWOK serves the kubelet API of every fake node; the API server verifies it against our CA.
 bash "$gen" server "$dir/pki" kwok "$dir/pki/ca" 127.0.0.1
+[ "$real" = 0 ] || bash "$here/real-node.sh" certs
 openssl genrsa -out "$dir/pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$dir/pki/sa.key" -pubout -out "$dir/pki/sa.pub" 2>/dev/null
 
@@ -58,7 +80,7 @@ kind: Config
 clusters:
 - name: kubedl-local
   cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
+    server: https://$api_ip:$APISERVER_PORT
     certificate-authority: pki/ca.crt
 users:
 - name: kubedl-admin
@@ -98,17 +120,27 @@ start etcd "$etcd_bin" --name kubedl --data-dir "$dir/etcd" \
   --unsafe-no-fsync --quota-backend-bytes 8589934592 --log-level warn
 wait_for 30 etcd curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
+# KWOK only: no ServiceAccount admission (tests create pods right after their namespace, before
+# its default ServiceAccount exists) and no endpoints for the `kubernetes` Service. With the real
+# node, pods use in-cluster config: tokens are mounted, and the lease reconciler points the
+# `kubernetes` Service at the API server on the node address.
+if [ "$real" = 1 ]; then
+  api_mode=(--kubelet-client-certificate "$dir/pki/apiserver-kubelet-client.crt"
+            --kubelet-client-key "$dir/pki/apiserver-kubelet-client.key")
+else
+  api_mode=(--endpoint-reconciler-type none --disable-admission-plugins ServiceAccount)
+fi
 log "starting kube-apiserver $K8S_VERSION"
 start kube-apiserver "$k8s/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+  --bind-address "$api_ip" --advertise-address "$api_ip" --secure-port "$APISERVER_PORT" \
   --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
   --client-ca-file "$dir/pki/ca.crt" \
-  --service-account-issuer "https://127.0.0.1:$APISERVER_PORT" \
+  --service-account-issuer "https://$api_ip:$APISERVER_PORT" \
   --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-  --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true --endpoint-reconciler-type none \
+  --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true "${api_mode[@]}" \
   --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority "$dir/pki/ca.crt" \
-  --authorization-mode RBAC --disable-admission-plugins ServiceAccount \
+  --authorization-mode RBAC \
   --max-requests-inflight 2000 --max-mutating-requests-inflight 1000 \
   --enable-priority-and-fairness=false --profiling=false --v 1
 wait_for 90 kube-apiserver "$k8s/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz
@@ -182,5 +214,10 @@ done | "$k8s/kubectl" --kubeconfig "$kubeconfig" apply -f - >/dev/null
   || die "fake nodes did not become Ready; see $dir/logs/kwok.log"
 # The default ServiceAccount is made by the controller manager; pods need it to exist.
 wait_for 60 kube-controller-manager "$k8s/kubectl" --kubeconfig "$kubeconfig" get serviceaccount default
+
+if [ "$real" = 1 ]; then
+  bash "$here/real-node.sh" start
+  trap - EXIT
+fi
 
 log "ready: export KUBECONFIG=$kubeconfig   (stop it with: make cluster-down)"

@@ -1,0 +1,3 @@
+module kubedl.local/controlplane/pause
+
+go 1.26

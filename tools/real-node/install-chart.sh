@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Helm chart for real on the local control plane's real node:
+#   tools/real-node/install-chart.sh BUILD_DIR [helm args...]
+# builds the node parts and the images (both cached), starts a control plane with one real node
+# in $KUBEDL_CLUSTER_DIR (KUBEDL_REAL_NODES=1), imports the images into the node's containerd and
+# runs `helm install kubedl charts/kubedl -n kubedl-system` with tools/real-node/values.yaml,
+# waiting until every service is Ready. Used by `make demo` and the e2e test.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:?usage: install-chart.sh BUILD_DIR [helm args...]}; shift
+[[ $build = /* ]] || build=$repo/$build
+: "${KUBEDL_CLUSTER_DIR:?set KUBEDL_CLUSTER_DIR to the folder of the real-node cluster}"
+export KUBEDL_REAL_NODES=1
+log() { printf '[real node] %s\n' "$*" >&2; }
+
+start=$SECONDS
+bash "$repo/tools/controlplane/build.sh" --node
+bash "$repo/tools/images/build.sh" "$build" "$build/images" local
+log "node parts and images ready in $((SECONDS - start)) s"
+
+bash "$repo/tools/controlplane/up.sh"
+# shellcheck disable=SC1091
+source "$KUBEDL_CLUSTER_DIR/env"
+export KUBECONFIG
+bash "$repo/tools/controlplane/import-images.sh" "$build"/images/*.tar
+
+"$KUBECTL" apply --server-side -f "$repo/test/integration/gang/crds/scheduler-plugins-podgroup.yaml" >/dev/null
+"$KUBECTL" create namespace kubedl-system --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+start=$SECONDS
+"$HELM" upgrade --install kubedl "$repo/charts/kubedl" -n kubedl-system \
+  -f "$repo/tools/real-node/values.yaml" "$@" --wait --timeout 300s >/dev/null
+log "chart installed, every service Ready in $((SECONDS - start)) s"
