@@ -2,6 +2,7 @@
 // Flags are documented in docs/reconciler.md.
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -174,6 +175,8 @@ int Run() {
   // The metrics sink needs the manager (snapshots of live jobs), the manager needs the
   // emitter: build the manager first and hand the emitter in through deps.
   std::unique_ptr<ControllerManager> manager;
+  // The sink's thread asks for snapshots from its start, before the manager exists.
+  std::atomic<ControllerManager*> snapshot_source{nullptr};
   std::unique_ptr<metrics::GrpcJobEventSink> sink;
   std::unique_ptr<JobEventEmitter> emitter;
   if (!FLAGS_metrics_sink_address.empty()) {
@@ -182,10 +185,11 @@ int Run() {
     sink_options.dropped_counter = &dropped;
     sink_options.snapshot_interval =
         DurationFlag("metrics-snapshot-interval", FLAGS_metrics_snapshot_interval);
-    sink_options.live_jobs = [&manager]() {
+    sink_options.live_jobs = [&snapshot_source]() {
       std::vector<v1::LiveJob> live;
-      if (!manager) return live;
-      for (auto& [job, state] : manager->LiveJobs()) {
+      ControllerManager* source = snapshot_source.load(std::memory_order_acquire);
+      if (source == nullptr) return live;
+      for (auto& [job, state] : source->LiveJobs()) {
         v1::LiveJob entry;
         entry.mutable_job()->set_uid(kube::Uid(job));
         entry.mutable_job()->set_kind(common::StringOr(job, "kind"));
@@ -201,6 +205,7 @@ int Run() {
     deps.job_events = emitter.get();
   }
   manager = std::make_unique<ControllerManager>(**client, deps, options, *registry);
+  snapshot_source.store(manager.get(), std::memory_order_release);
 
   std::atomic<bool> leading{!FLAGS_leader_elect};
   std::vector<std::unique_ptr<common::HttpServer>> servers;
@@ -317,6 +322,13 @@ int Run() {
     election.join();
   }
   events->Flush();
+  // The sink's destructor discards what is still buffered, and no other process re-sends a
+  // finished job's events: a leader deleted while its sink waited out a reconnect backoff (the
+  // metrics Service had no ready endpoint yet) lost those jobs from the counters for good. The
+  // workers are stopped, so nothing more is sent; deliver the rest within the grace period.
+  if (sink && !sink->Flush(absl::Seconds(5))) {
+    LOG(WARNING) << "metrics sink: events still buffered at exit were not delivered";
+  }
   for (auto& server : servers) server->Shutdown(absl::Seconds(2));
   return 0;
 }

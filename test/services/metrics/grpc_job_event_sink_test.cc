@@ -2,8 +2,13 @@
 #include "kubedl/metrics/grpc_job_event_sink.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "kubedl/metrics/job_events.h"
 #include "prometheus/registry.h"
@@ -65,6 +70,53 @@ TEST(GrpcJobEventSinkTest, DestructorReturnsPromptlyWithEventsStillBuffered) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+// Counts the events of every Report stream.
+class CountingService final : public v1::MetricsSink::Service {
+ public:
+  grpc::Status Report(grpc::ServerContext*, grpc::ServerReader<v1::ReportRequest>* reader,
+                      v1::ReportSummary*) override {
+    v1::ReportRequest request;
+    while (reader->Read(&request)) {
+      if (request.has_event()) events.fetch_add(1);
+    }
+    return grpc::Status::OK;
+  }
+  std::atomic<int> events{0};
+};
+
+std::unique_ptr<grpc::Server> Serve(CountingService& service, int port, int* bound = nullptr) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
+                           bound);
+  builder.RegisterService(&service);
+  return builder.BuildAndStart();
+}
+
+// A reconciler leaving (the leader pod deleted) flushes before it exits. If the service was
+// unreachable for a while, the sink sits in a backoff of seconds; the flush must not wait it out
+// (the events would be discarded with the process) but retry now that the service is there.
+TEST(GrpcJobEventSinkTest, FlushRetriesAtOnceInsteadOfWaitingOutTheReconnectBackoff) {
+  CountingService service;
+  int port = 0;
+  Serve(service, 0, &port)->Shutdown();  // a free port, nobody listening on it yet
+  ASSERT_GT(port, 0);
+  GrpcJobEventSink sink({.target = "127.0.0.1:" + std::to_string(port),
+                         .initial_backoff = absl::Seconds(20),
+                         .max_backoff = absl::Seconds(30)});
+  ASSERT_TRUE(sink.Send(Created(1)));
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (sink.StreamsOpened() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  absl::SleepFor(absl::Milliseconds(200));  // the attempt failed: 10 to 20 s of backoff now
+  ASSERT_EQ(sink.EventsWritten(), 0u);
+
+  std::unique_ptr<grpc::Server> server = Serve(service, port);
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(sink.Flush(absl::Seconds(5)));
+  EXPECT_EQ(sink.EventsWritten(), 1u);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  EXPECT_EQ(service.events.load(), 1);
 }
 
 TEST(GrpcJobEventSinkTest, ReconcilerIdDefaultsToOneUniquePerProcess) {

@@ -83,11 +83,25 @@ bool GrpcJobEventSink::Send(v1::JobEvent event) {
 }
 
 bool GrpcJobEventSink::Flush(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + timeout;
   auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return buffer_.empty() && in_flight_size_ == 0;
   };
-  return mu_.AwaitWithTimeout(absl::Condition(&drained), timeout);
+  {
+    absl::MutexLock lock(&mu_);
+    if (drained()) return true;
+  }
+  // A sink waiting out its reconnect backoff (seconds, once the service was unreachable for a
+  // while) would hold the buffer past the caller's deadline, and at shutdown the events would die
+  // with the process: a leader deleted soon after the metrics Service got its endpoint lost its
+  // jobs from the counters. So Flush connects now (gRPC's own backoff reset) and wakes the thread
+  // for one retry on the ready channel; a retry that fails goes back to the normal backoff.
+  grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+  channel_->WaitForConnected(absl::ToChronoTime(deadline));
+  absl::MutexLock lock(&mu_);
+  retry_now_ = true;
+  return mu_.AwaitWithTimeout(absl::Condition(&drained),
+                              std::max(deadline - absl::Now(), absl::ZeroDuration()));
 }
 
 void GrpcJobEventSink::RequestSnapshot() {
@@ -103,6 +117,7 @@ void GrpcJobEventSink::Run() {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;
       active_context_ = &context;
+      retry_now_ = false;  // this attempt is the retry
     }
     v1::ReportSummary summary;
     std::unique_ptr<Writer> writer = stub_->Report(&context, &summary);
@@ -136,8 +151,8 @@ void GrpcJobEventSink::WaitBackoff(absl::Duration backoff) {
   // Full jitter keeps many reconcilers from reconnecting in step.
   const absl::Duration wait = absl::Uniform(jitter_, 0.5, 1.0) * backoff;
   absl::MutexLock lock(&mu_);
-  auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-  mu_.AwaitWithTimeout(absl::Condition(&stopping), wait);
+  auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || retry_now_; };
+  mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
 }
 
 bool GrpcJobEventSink::Stream(Writer& writer) {

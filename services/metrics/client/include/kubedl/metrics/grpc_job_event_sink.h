@@ -61,7 +61,8 @@ class GrpcJobEventSink final : public JobEventSink {
   bool Send(v1::JobEvent event) override ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t DroppedEvents() const override { return dropped_.load(std::memory_order_relaxed); }
 
-  // Waits until every buffered event was written to an open stream; false on timeout.
+  // Waits until every buffered event was written to an open stream; false on timeout. A sink
+  // that is waiting out its reconnect backoff connects and retries at once (once per call).
   bool Flush(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
   // Sends a snapshot now instead of at the next interval.
   void RequestSnapshot() ABSL_LOCKS_EXCLUDED(mu_);
@@ -94,6 +95,7 @@ class GrpcJobEventSink final : public JobEventSink {
   size_t in_flight_size_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool snapshot_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool retry_now_ ABSL_GUARDED_BY(mu_) = false;  // a Flush cuts the current backoff short
   bool thread_done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* active_context_ ABSL_GUARDED_BY(mu_) = nullptr;
 
