@@ -60,7 +60,7 @@ demo: build controlplane
 demo-down:
 	@bash tools/demo/stop-services.sh .local/demo
 	@bash tools/controlplane/down.sh
-	@KUBEDL_CLUSTER_DIR=.local/real-node-cluster bash tools/controlplane/down.sh
+	@KUBEDL_CLUSTER_DIR=$(CURDIR)/.local/real-node-cluster bash tools/controlplane/down.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)

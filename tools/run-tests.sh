@@ -6,6 +6,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 [[ $build = /* ]] || build=$repo/$build
 dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
+# Absolute: the path is written into configs and matched against mounts and pid files.
+dir=$(realpath -m "$dir")
 export KUBEDL_CLUSTER_DIR=$dir KUBEDL_REPO=$repo KUBEDL_BUILD_DIR=$build
 
 started=0

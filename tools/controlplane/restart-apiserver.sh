@@ -5,6 +5,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
+# Absolute: the path is written into configs and matched against mounts and pid files.
+dir=$(realpath -m "$dir")
 pidfile=$dir/kube-apiserver.pid
 log=$dir/logs/kube-apiserver.log
 pid=$(cat "$pidfile")
