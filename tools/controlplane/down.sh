@@ -2,10 +2,7 @@
 # Stops the local control plane started by up.sh and removes its state.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# Absolute: the path is written into configs and matched against mounts and pid files.
-dir=$(realpath -m "$dir")
+source "$here/paths.sh"
 # The real node first (if this dir has one, or a stale one is left on the machine): its pods and
 # agents go before the API server they report to.
 KUBEDL_CLUSTER_DIR=$dir bash "$here/real-node.sh" down || true

@@ -4,10 +4,8 @@
 # imagePullPolicy Never or IfNotPresent.
 #   KUBEDL_CLUSTER_DIR=... tools/controlplane/import-images.sh FILE.tar...
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# Absolute: the path is written into configs and matched against mounts and pid files.
-dir=$(realpath -m "$dir")
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/paths.sh"
 [ $# -gt 0 ] || { echo "usage: import-images.sh FILE.tar..." >&2; exit 2; }
 [ -f "$dir/env" ] || { echo "no cluster at $dir (start one with KUBEDL_REAL_NODES=1 tools/controlplane/up.sh)" >&2; exit 1; }
 # shellcheck disable=SC1091

@@ -9,12 +9,7 @@
 # Only one real node per machine: the node bridge's alias names the cluster dir that owns it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-source "$here/versions.env"
-cache=${KUBEDL_CACHE:-$HOME/.cache/kubedl}
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# Absolute: the path is written into configs and matched against mounts and pid files.
-dir=$(realpath -m "$dir")
+source "$here/paths.sh"
 node_dir=$dir/node
 # Machine-wide record of the one real node: owner dir and the sysctl values to restore. It lives
 # outside the cluster dir so a stale node can be undone even after its dir was deleted.

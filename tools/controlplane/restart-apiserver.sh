@@ -3,10 +3,8 @@
 # answers again. Other users of the control plane see it go away for a few seconds: tests that
 # call this carry the ctest label "disruptive" and are run serially.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# Absolute: the path is written into configs and matched against mounts and pid files.
-dir=$(realpath -m "$dir")
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/paths.sh"
 pidfile=$dir/kube-apiserver.pid
 log=$dir/logs/kube-apiserver.log
 pid=$(cat "$pidfile")

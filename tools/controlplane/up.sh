@@ -6,12 +6,7 @@
 # real-node.sh); the API server then listens on the node's address so pods can reach it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-source "$here/versions.env"
-cache=${KUBEDL_CACHE:-$HOME/.cache/kubedl}
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# Absolute: the path is written into configs and matched against mounts and pid files.
-dir=$(realpath -m "$dir")
+source "$here/paths.sh"
 nodes=${KUBEDL_FAKE_NODES:-4}
 k8s=$cache/bin/kubernetes-$K8S_VERSION
 etcd_bin=$cache/bin/etcd-$ETCD_VERSION/etcd

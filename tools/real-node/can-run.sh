@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # Exits 0 when this machine can run the local real node; otherwise prints why and exits 1.
-# A real node needs root (kubelet, containerd, bridges, iptables), iptables, and writable cgroups.
+# The checks themselves are tools/controlplane/real-node.sh's (`why-not`); KUBEDL_REAL_NODES=0
+# turns the real node off on a machine that could run one.
 set -uo pipefail
-why() { echo "$*"; exit 1; }
-[ "$(id -u)" = 0 ] || why "a real node needs root (kubelet, containerd, bridges and iptables)"
-command -v iptables >/dev/null 2>&1 || why "iptables is missing (tools/install-deps.sh installs it)"
-iptables -S FORWARD >/dev/null 2>&1 || why "iptables cannot read the FORWARD chain here"
-[ -w /sys/fs/cgroup/cpu ] || [ -w /sys/fs/cgroup/cgroup.procs ] || why "cgroups are not writable here"
-[ "${KUBEDL_REAL_NODES:-auto}" != 0 ] || why "KUBEDL_REAL_NODES=0 turns the real node off"
-exit 0
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+[ "${KUBEDL_REAL_NODES:-auto}" != 0 ] || { echo "KUBEDL_REAL_NODES=0 turns the real node off"; exit 1; }
+reason=$(bash "$repo/tools/controlplane/real-node.sh" why-not)
+[ -z "$reason" ] || { echo "$reason"; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Helm chart for real on the local control plane's real node:
 #   tools/real-node/install-chart.sh BUILD_DIR [helm args...]
-# builds the node parts and the images (both cached), starts a control plane with one real node
+# builds the images (cached), starts a control plane with one real node
 # in $KUBEDL_CLUSTER_DIR (KUBEDL_REAL_NODES=1), imports the images into the node's containerd and
 # runs `helm install kubedl charts/kubedl -n kubedl-system` with tools/real-node/values.yaml,
 # waiting until every service is Ready. Used by `make demo` and the e2e test.
@@ -13,11 +13,8 @@ build=${1:?usage: install-chart.sh BUILD_DIR [helm args...]}; shift
 export KUBEDL_REAL_NODES=1
 log() { printf '[real node] %s\n' "$*" >&2; }
 
-start=$SECONDS
-bash "$repo/tools/controlplane/build.sh" --node
 bash "$repo/tools/images/build.sh" "$build" "$build/images" local
-log "node parts and images ready in $((SECONDS - start)) s"
-
+# With KUBEDL_REAL_NODES=1, up.sh builds the node's parts (cached) before starting it.
 bash "$repo/tools/controlplane/up.sh"
 # shellcheck disable=SC1091
 source "$KUBEDL_CLUSTER_DIR/env"
