@@ -48,8 +48,11 @@ wait_ready() {  # wait_ready NAME URL [curl args]
 say "Applying the CRDs (charts/kubedl/crds) and the scheduler-plugins PodGroup CRD"
 k apply --server-side --force-conflicts -f "$repo/charts/kubedl/crds/" >/dev/null
 k apply --server-side --force-conflicts -f "$repo/test/integration/gang/crds/scheduler-plugins-podgroup.yaml" >/dev/null
-k wait --for=condition=Established --timeout=60s crd/tfjobs.kubeflow.org crd/pytorchjobs.kubeflow.org \
-  crd/xgboostjobs.kubeflow.org crd/xdljobs.xdl.kubedl.io crd/podgroups.scheduling.x-k8s.io >/dev/null
+# The job kinds: the chart's list (tools/chart-kinds.sh).
+mapfile -t job_crds < <(bash "$repo/tools/chart-kinds.sh" | awk '{print "crd/" $4 "." $2}')
+job_plurals=$(bash "$repo/tools/chart-kinds.sh" | awk '{print $4}' | paste -sd,)
+k wait --for=condition=Established --timeout=60s "${job_crds[@]}" \
+  crd/podgroups.scheduling.x-k8s.io >/dev/null
 
 say "Starting the four services (logs in .local/demo/logs)"
 bash "$repo/tools/certs/gen.sh" ca "$state/pki" ca >/dev/null
@@ -134,7 +137,7 @@ bash "$repo/tools/demo/real-node.sh" "$build"
 say "Done. Everything is still running; keep exploring:"
 cat <<TXT
   source ${KUBEDL_CLUSTER_DIR:-.local/cluster}/env && export KUBECONFIG
-  \$KUBECTL get tfjobs,pytorchjobs,xgboostjobs,xdljobs,pods -n $ns
+  \$KUBECTL get $job_plurals,pods -n $ns
   \$KUBECTL logs -n $ns mnist-tf-worker-0            # answered by KWOK on 127.0.0.1
   \$KUBECTL apply -n $ns -f examples/tfjob.yaml      # the webhook defaults it; see -o yaml
   curl -s $(sed -n 's/^METRICS_URL=//p' "$state/env")

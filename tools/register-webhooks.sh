@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Registers a webhook running outside the cluster (url + caBundle) for the four job kinds, with
-# a Mutating and a Validating WebhookConfiguration named NAME whose namespaceSelector matches
+# Registers a webhook running outside the cluster (url + caBundle) for every job kind, with a
+# Mutating and a Validating WebhookConfiguration named NAME whose namespaceSelector matches
 # namespaces labelled kubedl.io/webhook=NAME.
 #   register-webhooks.sh NAME BASE_URL CA_FILE
+# The kinds are the chart's list (tools/chart-kinds.sh), equal to lib/api's kind table: the unit
+# tests ChartKinds.* check that, and RegisterWebhooks.* this script's output.
 set -euo pipefail
 name=$1 base=$2 ca=$3
 : "${KUBECTL:?KUBECTL must point at kubectl}"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+kinds=$(bash "$repo/tools/chart-kinds.sh")
+[ -n "$kinds" ] || { echo "no kinds in $repo/charts/kubedl/kinds.yaml" >&2; exit 1; }
 ca_bundle=$(base64 -w0 <"$ca")
 for kind_prefix in Mutating:mutate Validating:validate; do
   IFS=: read -r kind prefix <<<"$kind_prefix"
@@ -14,9 +19,8 @@ for kind_prefix in Mutating:mutate Validating:validate; do
     echo "kind: ${kind}WebhookConfiguration"
     echo "metadata: {name: $name}"
     echo "webhooks:"
-    for kv in kubeflow.org:v1:tfjob:tfjobs kubeflow.org:v1:pytorchjob:pytorchjobs \
-              kubeflow.org:v1:xgboostjob:xgboostjobs xdl.kubedl.io:v1alpha1:xdljob:xdljobs; do
-      IFS=: read -r group version jobkind plural <<<"$kv"
+    while read -r jobkind group version plural; do
+      jobkind=${jobkind,,}
       cat <<YAML
 - name: $prefix.$jobkind.$name.kubedl.io
   admissionReviewVersions: [v1]
@@ -30,6 +34,6 @@ for kind_prefix in Mutating:mutate Validating:validate; do
   rules:
   - {apiGroups: ["$group"], apiVersions: ["$version"], resources: ["$plural"], operations: [CREATE, UPDATE], scope: Namespaced}
 YAML
-    done
+    done <<<"$kinds"
   } | "$KUBECTL" apply -f - >/dev/null
 done

@@ -6,15 +6,10 @@
 # scheduler-plugins with the default scheduler's name, so KWOK runs the pods the same way).
 # Usage: bench/gang/reconciler_gang.sh [build-dir]. Env: JOBS (500), WORKERS (4).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$repo/build}
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# shellcheck disable=SC1091
-source "$dir/env"
-export KUBECONFIG
+# shellcheck source=../cluster_env.sh
+source "$(dirname "$0")/../cluster_env.sh" "$@"
 JOBS=${JOBS:-500} WORKERS=${WORKERS:-4}
 run_id=$(date +%s)-$$
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=() namespaces=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

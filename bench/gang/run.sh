@@ -3,16 +3,11 @@
 # Usage: bench/gang/run.sh [build-dir]  (default: build). Env: BACKEND (volcano), JOBS (2000),
 # CALLERS (64), PODS (4). Deletes its namespace at the end.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$repo/build}
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# shellcheck disable=SC1091
-source "$dir/env"
-export KUBECONFIG
+# shellcheck source=../cluster_env.sh
+source "$(dirname "$0")/../cluster_env.sh" "$@"
 BACKEND=${BACKEND:-volcano} JOBS=${JOBS:-2000} CALLERS=${CALLERS:-64} PODS=${PODS:-4}
 ns=gang-bench-$(date +%s)-$$
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-health=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port) health=$(free_port)
 pid=
 cleanup() {
   [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true

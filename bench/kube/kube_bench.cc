@@ -15,11 +15,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "kubedl/kube/config.h"
+#include "bench/kube_client.h"
 #include "kubedl/kube/informer.h"
 #include "kubedl/kube/rest_client.h"
 
 namespace kube = kubedl::kube;
+using kubedl::bench::MakeClient;
 
 namespace {
 
@@ -63,18 +64,6 @@ long RssKiB(const char* field) {
     if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::string(field).size());
   }
   return -1;
-}
-
-std::unique_ptr<kube::Client> MakeClient(int connections) {
-  auto config = kube::LoadKubeconfigFromEnv();
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", config.status().ToString().c_str());
-    std::exit(1);
-  }
-  config->max_connections = connections;
-  auto client = kube::NewClient(*config);
-  if (!client.ok()) std::exit(1);
-  return std::move(*client);
 }
 
 int Manifest(int count, const std::string& prefix) {

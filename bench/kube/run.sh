@@ -5,13 +5,9 @@
 #  2. sync an informer over 10,000 pods (managedFields dropped): time, RSS, RSS per pod.
 # Usage: bench/kube/run.sh [build-dir]   (default: build). Deletes its namespaces at the end.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$repo/build}
+# shellcheck source=../cluster_env.sh
+source "$(dirname "$0")/../cluster_env.sh" "$@"
 bench=$build/bench/kube/kube_bench
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# shellcheck disable=SC1091
-source "$dir/env"
-export KUBECONFIG
 CREATE_COUNT=${CREATE_COUNT:-2000}
 INFORMER_COUNT=${INFORMER_COUNT:-10000}
 CONCURRENCIES=${CONCURRENCIES:-"8 16 32 64"}

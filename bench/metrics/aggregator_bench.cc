@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "kubedl/common/clock.h"
 #include "kubedl/metrics/job_events.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "services/metrics/clock.h"
 #include "services/metrics/job_metrics_aggregator.h"
 
 namespace kubedl::metrics {
@@ -34,8 +34,7 @@ std::vector<v1::JobEvent> Lifecycle(int i, int namespaces) {
 // New jobs, every event applied for the first time.
 void BM_ApplyNewJobEvents(benchmark::State& state) {
   prometheus::Registry registry;
-  SystemClock clock;
-  JobMetricsAggregator aggregator(registry, clock, {.max_jobs = 100000});
+  JobMetricsAggregator aggregator(registry, common::RealClock(), {.max_jobs = 100000});
   std::vector<std::vector<v1::JobEvent>> jobs;
   for (int i = 0; i < 20000; ++i) jobs.push_back(Lifecycle(i, 100));
   size_t next = 0;
@@ -59,8 +58,7 @@ BENCHMARK(BM_ApplyNewJobEvents);
 // Re-sent events: the deduplication path.
 void BM_ApplyDuplicateEvents(benchmark::State& state) {
   prometheus::Registry registry;
-  SystemClock clock;
-  JobMetricsAggregator aggregator(registry, clock, {});
+  JobMetricsAggregator aggregator(registry, common::RealClock(), {});
   std::vector<v1::JobEvent> events;
   for (int i = 0; i < 1000; ++i) {
     for (auto& e : Lifecycle(i, 100)) events.push_back(std::move(e));
@@ -79,8 +77,7 @@ BENCHMARK(BM_ApplyDuplicateEvents);
 // what /metrics costs beyond the HTTP exchange.
 void BM_ScrapeAfter50kJobs(benchmark::State& state) {
   prometheus::Registry registry;
-  SystemClock clock;
-  JobMetricsAggregator aggregator(registry, clock, {.max_jobs = 100000});
+  JobMetricsAggregator aggregator(registry, common::RealClock(), {.max_jobs = 100000});
   const int namespaces = static_cast<int>(state.range(0));
   for (int i = 0; i < 50000; ++i) {
     for (const auto& e : Lifecycle(i, namespaces)) (void)aggregator.Apply(e);

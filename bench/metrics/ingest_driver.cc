@@ -13,6 +13,7 @@
 #include "grpcpp/create_channel.h"
 #include "kubedl/metrics/grpc_job_event_sink.h"
 #include "kubedl/metrics/job_events.h"
+#include "kubedl/testing/service_process.h"
 #include "test/integration/metrics/metrics_process.h"
 
 namespace kubedl::metrics {
@@ -83,25 +84,18 @@ int Run(const std::string& binary, int runs) {
   const int grpc_port = testing::FreeLoopbackPort();
   const int http_port = testing::FreeLoopbackPort();
   // taskset pins the service to CPU 0; this process runs on CPU 1.
-  pid_t pid = -1;
-  {
-    std::vector<std::string> args = {"taskset", "-c", "0", binary, "--listen_address=127.0.0.1",
-                                     absl::StrCat("--grpc_port=", grpc_port),
-                                     absl::StrCat("--http_port=", http_port),
-                                     "--max_jobs=1000000", "--retention=6h"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid, "/usr/bin/taskset", nullptr, nullptr, argv.data(), environ) != 0) {
-      std::fprintf(stderr, "cannot start %s\n", binary.c_str());
-      return 1;
-    }
+  kubedl::testing::ServiceProcess service;
+  if (!service.Spawn({"/usr/bin/taskset", "-c", "0", binary, "--listen_address=127.0.0.1",
+                      absl::StrCat("--grpc_port=", grpc_port),
+                      absl::StrCat("--http_port=", http_port), "--max_jobs=1000000",
+                      "--retention=6h"})) {
+    std::fprintf(stderr, "cannot start %s\n", binary.c_str());
+    return 1;
   }
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
                                      grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
     std::fprintf(stderr, "kubedl-metrics did not come up\n");
-    ::kill(pid, SIGKILL);
     return 1;
   }
   auto stub = v1::MetricsSink::NewStub(channel);
@@ -141,10 +135,11 @@ int Run(const std::string& binary, int runs) {
   size_t page_bytes = 0;
   for (int i = 0; i < 51; ++i) {
     const absl::Time start = absl::Now();
-    auto response = testing::HttpGet(http_port, "/metrics");
-    if (!response || response->status != 200) break;
+    testing::HttpAnswer response =
+        testing::HttpGet(http_port, "/metrics", testing::kScrapeTimeout);
+    if (response.status != 200) break;
     scrape_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-    page_bytes = response->body.size();
+    page_bytes = response.body.size();
   }
   if (scrape_ms.empty()) {
     std::printf("/metrics: no HTTP endpoint answered on port %d\n", http_port);
@@ -154,9 +149,7 @@ int Run(const std::string& binary, int runs) {
                 Median(scrape_ms), scrape_ms[scrape_ms.size() * 9 / 10], page_bytes,
                 scrape_ms.size());
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  service.Kill();
   return 0;
 }
 

@@ -16,30 +16,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "kubedl/kube/config.h"
+#include "bench/kube_client.h"
 #include "kubedl/kube/informer.h"
 #include "kubedl/kube/object.h"
 #include "kubedl/kube/resource.h"
 #include "kubedl/kube/rest_client.h"
 
 namespace kube = kubedl::kube;
+using kubedl::bench::MakeClient;
 using kube::Object;
 
 namespace {
 
 const kube::ResourceRef kTfJobs{"kubeflow.org", "v1", "tfjobs", true};
-
-std::unique_ptr<kube::Client> MakeClient(int connections) {
-  auto config = kube::LoadKubeconfigFromEnv();
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", config.status().ToString().c_str());
-    std::exit(1);
-  }
-  config->max_connections = connections;
-  auto client = kube::NewClient(*config);
-  if (!client.ok()) std::exit(1);
-  return std::move(*client);
-}
 
 Object Template() {
   return {{"spec",

@@ -7,14 +7,10 @@
 #     floor (best of them).
 # Usage: bench/reconciler/run.sh [build-dir]   (default: build). Deletes its namespaces at the end.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$repo/build}
+# shellcheck source=../cluster_env.sh
+source "$(dirname "$0")/../cluster_env.sh" "$@"
 bench=$build/bench/reconciler/reconciler_bench
 reconciler=$build/services/reconciler/kubedl-reconciler
-dir=${KUBEDL_CLUSTER_DIR:-$repo/.local/cluster}
-# shellcheck disable=SC1091
-source "$dir/env"
-export KUBECONFIG
 JOBS=${JOBS:-500}
 WORKERS=${WORKERS:-4}
 RECONCILES=${RECONCILES:-16}

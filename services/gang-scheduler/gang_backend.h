@@ -11,7 +11,7 @@
 #include "kubedl/kube/resource.h"
 #include "kubedl/v1/gang_scheduler.pb.h"
 #include "nlohmann/json.hpp"
-#include "quantity.h"
+#include "kubedl/kube/quantity.h"
 
 namespace kubedl::gang {
 
@@ -26,7 +26,7 @@ class GangBackend {
 
   // The PodGroup's spec for a job; `min_resources` is already resolved (policy or computed).
   virtual nlohmann::json DesiredSpec(const v1::EnsureGangRequest& request,
-                                     const ResourceList& min_resources) const = 0;
+                                     const kube::ResourceList& min_resources) const = 0;
   // The spec keys this backend writes; one of them missing from the desired spec is removed
   // from an existing PodGroup (e.g. a priority class the job no longer names).
   virtual std::span<const absl::string_view> SpecKeys() const = 0;

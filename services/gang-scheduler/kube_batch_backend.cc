@@ -15,7 +15,7 @@ const kube::ResourceRef& KubeBatchBackend::PodGroupResource() const {
 }
 
 nlohmann::json KubeBatchBackend::DesiredSpec(const v1::EnsureGangRequest& request,
-                                             const ResourceList&) const {
+                                             const kube::ResourceList&) const {
   return {{"minMember", request.min_member()}};
 }
 

@@ -1,13 +1,11 @@
 // kubedl-gang-scheduler: the kubedl.v1.GangScheduler gRPC service over one backend (volcano,
 // scheduler-plugins or kube-batch), keeping each job's PodGroup in the API server.
 // Flags, contract and figures: docs/gang-scheduling.md.
-#include <pthread.h>
-
 #include <atomic>
-#include <csignal>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -17,14 +15,11 @@
 #include "glog/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/security/tls_certificate_provider.h"
-#include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "kubedl/common/grpc_server_metrics.h"
+#include "kubedl/common/grpc_server_start.h"
 #include "kubedl/common/http_server.h"
-#include "kubedl/common/metrics_handler.h"
+#include "kubedl/common/service_main.h"
 #include "kubedl/kube/config.h"
 #include "kubedl/kube/informer.h"
 #include "kubedl/kube/object.h"
@@ -60,31 +55,12 @@ absl::StatusOr<kube::Config> KubeConfigFromFlags() {
   return kube::DefaultConfig();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFromFlags() {
-  if (FLAGS_tls_cert_file.empty() != FLAGS_tls_key_file.empty()) {
-    return absl::InvalidArgumentError("--tls-cert-file and --tls-key-file go together");
-  }
-  if (FLAGS_tls_cert_file.empty()) return grpc::InsecureServerCredentials();
-  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      FLAGS_tls_key_file, FLAGS_tls_cert_file, /*refresh_interval_sec=*/60);
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
-  options.watch_identity_key_cert_pairs();
-  options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  return grpc::experimental::TlsServerCredentials(options);
-}
-
-common::HttpRoutes HealthRoutes(std::shared_ptr<prometheus::Registry> registry,
-                                std::shared_ptr<std::atomic<bool>> ready) {
-  common::HttpRoutes routes;
-  routes["/healthz"] = [](const common::HttpRequest&) {
-    return common::HttpResponse{.body = "ok\n"};
-  };
-  routes["/readyz"] = [ready](const common::HttpRequest&) {
-    const bool ok = ready->load();
-    return common::HttpResponse{.status = ok ? 200 : 503, .body = ok ? "ok\n" : "not ready\n"};
-  };
-  routes["/metrics"] = common::MakeMetricsHandler({registry});
-  return routes;
+// The gRPC port's TLS files, or nullopt for plaintext.
+std::optional<common::TlsFiles> TlsFromFlags() {
+  if (FLAGS_tls_cert_file.empty()) return std::nullopt;
+  return common::TlsFiles{.cert_file = FLAGS_tls_cert_file,
+                          .key_file = FLAGS_tls_key_file,
+                          .reload_check_interval = std::chrono::minutes(1)};
 }
 
 int Main() {
@@ -96,9 +72,8 @@ int Main() {
     LOG(ERROR) << "--backend: " << backend.status().message();
     return 2;
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = CredentialsFromFlags();
-  if (!credentials.ok()) {
-    LOG(ERROR) << credentials.status().message();
+  if (FLAGS_tls_cert_file.empty() != FLAGS_tls_key_file.empty()) {
+    LOG(ERROR) << "--tls-cert-file and --tls-key-file go together";
     return 2;
   }
   if (FLAGS_workers < 1) {
@@ -116,12 +91,7 @@ int Main() {
     return 1;
   }
 
-  // Signals are taken by sigwait below; every thread started from here inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  common::BlockShutdownSignals();
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto ready = std::make_shared<std::atomic<bool>>(false);
@@ -139,51 +109,41 @@ int Main() {
   }
   GangSchedulerService service(**backend, **client, FLAGS_workers, pod_groups.get());
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // Server reflection, for grpcurl and friends.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int grpc_port = 0;
-  builder.AddListeningPort(absl::StrCat(FLAGS_listen_address, ":", FLAGS_grpc_port),
-                           *credentials, &grpc_port);
-  builder.RegisterService(&service);
-  // Reconcilers keep one channel open for days and ping it to notice a vanished service.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(grpc_metrics.Factory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || grpc_port == 0) {
-    LOG(ERROR) << "cannot listen for gRPC on " << FLAGS_listen_address << ":" << FLAGS_grpc_port;
+  absl::StatusOr<common::GrpcServer> grpc_server =
+      common::StartGrpcServer({.address = FLAGS_listen_address,
+                               .port = FLAGS_grpc_port,
+                               .tls = TlsFromFlags(),
+                               .services = {&service},
+                               .metrics = &grpc_metrics});
+  if (!grpc_server.ok()) {
+    LOG(ERROR) << grpc_server.status().message();
     return 1;
   }
-  server->GetHealthCheckService()->SetServingStatus(v1::GangScheduler::service_full_name(), true);
+  grpc::Server& server = *grpc_server->server;
+  server.GetHealthCheckService()->SetServingStatus(v1::GangScheduler::service_full_name(), true);
 
-  std::unique_ptr<common::HttpServer> health;
-  if (FLAGS_health_port > 0) {
-    auto started = common::StartHttpServer(
-        {.address = FLAGS_listen_address, .port = static_cast<uint16_t>(FLAGS_health_port)},
-        HealthRoutes(registry, ready));
-    if (!started.ok()) {
-      LOG(ERROR) << "cannot start the health server: " << started.status();
-      return 1;
-    }
-    health = *std::move(started);
+  absl::StatusOr<std::unique_ptr<common::HttpServer>> health = common::StartHealthServer(
+      FLAGS_listen_address, FLAGS_health_port,
+      common::HealthRoutes(registry, ready, "not ready\n"));
+  if (!health.ok()) {
+    LOG(ERROR) << "cannot start the health server: " << health.status();
+    return 1;
   }
   ready->store(true);
   LOG(INFO) << "kubedl-gang-scheduler: backend " << (*backend)->Name() << ", gRPC on "
-            << FLAGS_listen_address << ":" << grpc_port
+            << FLAGS_listen_address << ":" << grpc_server->port
             << (FLAGS_tls_cert_file.empty() ? " (plaintext)" : " (TLS)")
-            << (health ? absl::StrCat(", health on port ", health->port()) : "");
+            << (*health ? absl::StrCat(", health on port ", (*health)->port()) : "");
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = common::WaitForShutdownSignal();
   LOG(INFO) << "kubedl-gang-scheduler: signal " << signal << ", shutting down";
   ready->store(false);
-  server->GetHealthCheckService()->Shutdown();
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::seconds(FLAGS_shutdown_grace_seconds));
-  if (health) health->Shutdown(absl::Seconds(1));
+  server.GetHealthCheckService()->Shutdown();
+  server.Shutdown(std::chrono::system_clock::now() +
+                  std::chrono::seconds(FLAGS_shutdown_grace_seconds));
+  if (*health) (*health)->Shutdown(absl::Seconds(1));
   if (pod_groups) pod_groups->Stop();
   return 0;
 }
@@ -192,10 +152,8 @@ int Main() {
 }  // namespace kubedl::gang
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
+  kubedl::common::InitService(
+      &argc, &argv,
       "kubedl-gang-scheduler --backend=volcano|scheduler-plugins|kube-batch [--grpc-port=9090]");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  FLAGS_logtostderr = true;
   return kubedl::gang::Main();
 }

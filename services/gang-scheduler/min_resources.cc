@@ -8,8 +8,8 @@
 
 namespace kubedl::gang {
 
-absl::StatusOr<ResourceList> ComputeMinResources(const v1::EnsureGangRequest& request,
-                                                 const PriorityLookup& priority_of) {
+absl::StatusOr<kube::ResourceList> ComputeMinResources(const v1::EnsureGangRequest& request,
+                                                       const PriorityLookup& priority_of) {
   struct Entry {
     const v1::ReplicaResources* replica;
     int32_t priority;
@@ -21,7 +21,7 @@ absl::StatusOr<ResourceList> ComputeMinResources(const v1::EnsureGangRequest& re
   std::stable_sort(order.begin(), order.end(),
                    [](const Entry& a, const Entry& b) { return a.priority > b.priority; });
 
-  ResourceList total;
+  kube::ResourceList total;
   int64_t remaining = request.min_member();
   for (const Entry& entry : order) {
     if (remaining <= 0) break;
@@ -30,7 +30,7 @@ absl::StatusOr<ResourceList> ComputeMinResources(const v1::EnsureGangRequest& re
     remaining -= pods;
     std::map<std::string, std::string> raw(entry.replica->requests().begin(),
                                            entry.replica->requests().end());
-    absl::StatusOr<ResourceList> per_pod = ParseResourceList(raw);
+    absl::StatusOr<kube::ResourceList> per_pod = kube::ParseResourceList(raw);
     if (!per_pod.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("replicas[", entry.replica->replica_type(),
                                                      "].requests.", per_pod.status().message()));
@@ -40,12 +40,12 @@ absl::StatusOr<ResourceList> ComputeMinResources(const v1::EnsureGangRequest& re
   return total;
 }
 
-absl::StatusOr<ResourceList> ResolveMinResources(const v1::EnsureGangRequest& request,
-                                                 const PriorityLookup& priority_of) {
+absl::StatusOr<kube::ResourceList> ResolveMinResources(const v1::EnsureGangRequest& request,
+                                                       const PriorityLookup& priority_of) {
   if (request.min_resources().empty()) return ComputeMinResources(request, priority_of);
   std::map<std::string, std::string> raw(request.min_resources().begin(),
                                          request.min_resources().end());
-  absl::StatusOr<ResourceList> list = ParseResourceList(raw);
+  absl::StatusOr<kube::ResourceList> list = kube::ParseResourceList(raw);
   if (!list.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("min_resources.", list.status().message()));
   }

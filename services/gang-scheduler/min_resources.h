@@ -10,18 +10,18 @@
 
 #include "absl/status/statusor.h"
 #include "kubedl/v1/gang_scheduler.pb.h"
-#include "quantity.h"
+#include "kubedl/kube/quantity.h"
 
 namespace kubedl::gang {
 
 // The value of a PriorityClass by name; 0 for "" or a class that does not exist.
 using PriorityLookup = std::function<int32_t(const std::string& priority_class_name)>;
 
-absl::StatusOr<ResourceList> ComputeMinResources(const v1::EnsureGangRequest& request,
-                                                 const PriorityLookup& priority_of);
+absl::StatusOr<kube::ResourceList> ComputeMinResources(const v1::EnsureGangRequest& request,
+                                                       const PriorityLookup& priority_of);
 
 // minResources for a request: the policy's value when set, else computed.
-absl::StatusOr<ResourceList> ResolveMinResources(const v1::EnsureGangRequest& request,
-                                                 const PriorityLookup& priority_of);
+absl::StatusOr<kube::ResourceList> ResolveMinResources(const v1::EnsureGangRequest& request,
+                                                       const PriorityLookup& priority_of);
 
 }  // namespace kubedl::gang

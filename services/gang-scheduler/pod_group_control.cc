@@ -157,7 +157,7 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
           absl::StrCat("replicas[", replica.replica_type(), "].replicas must not be negative"));
     }
   }
-  absl::StatusOr<ResourceList> min_resources = ResolveMinResources(
+  absl::StatusOr<kube::ResourceList> min_resources = ResolveMinResources(
       request, [this](const std::string& name) { return priority_classes_.ValueOf(name); });
   if (!min_resources.ok()) return min_resources.status();
 

@@ -16,7 +16,7 @@ const kube::ResourceRef& SchedulerPluginsBackend::PodGroupResource() const {
 }
 
 nlohmann::json SchedulerPluginsBackend::DesiredSpec(const v1::EnsureGangRequest& request,
-                                                    const ResourceList& min_resources) const {
+                                                    const kube::ResourceList& min_resources) const {
   nlohmann::json spec = {{"minMember", request.min_member()}};
   nlohmann::json resources = nlohmann::json::object();
   for (const auto& [name, quantity] : min_resources) resources[name] = quantity.ToString();

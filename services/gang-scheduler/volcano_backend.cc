@@ -18,7 +18,7 @@ const kube::ResourceRef& VolcanoBackend::PodGroupResource() const {
 }
 
 nlohmann::json VolcanoBackend::DesiredSpec(const v1::EnsureGangRequest& request,
-                                           const ResourceList& min_resources) const {
+                                           const kube::ResourceList& min_resources) const {
   nlohmann::json spec = {{"minMember", request.min_member()},
                          {"queue", request.queue().empty() ? "default" : request.queue()}};
   if (!request.priority_class_name().empty()) {

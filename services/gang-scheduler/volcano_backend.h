@@ -12,7 +12,7 @@ class VolcanoBackend final : public GangBackend {
   const kube::ResourceRef& PodGroupResource() const override;
   std::span<const absl::string_view> SpecKeys() const override;
   nlohmann::json DesiredSpec(const v1::EnsureGangRequest& request,
-                             const ResourceList& min_resources) const override;
+                             const kube::ResourceList& min_resources) const override;
   bool MergeSpec(const nlohmann::json& desired, nlohmann::json& existing_spec) const override;
   v1::BindPodResponse Binding(const v1::BindPodRequest& request) const override;
   v1::Gang::Phase Admission(const nlohmann::json& pod_group) const override;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "kubedl/api/kind.h"
 
 namespace kubedl::metrics {
 namespace {
@@ -21,8 +22,14 @@ prometheus::Family<prometheus::Counter>& Counter(prometheus::Registry& r, const 
 
 }  // namespace
 
-JobMetricsAggregator::JobMetricsAggregator(prometheus::Registry& registry, const Clock& clock,
-                                           AggregatorOptions options)
+std::vector<std::string> AllKindNames() {
+  std::vector<std::string> names;
+  for (const api::KindDescriptor& kind : api::AllKinds()) names.emplace_back(kind.name);
+  return names;
+}
+
+JobMetricsAggregator::JobMetricsAggregator(prometheus::Registry& registry,
+                                           const common::Clock& clock, AggregatorOptions options)
     : clock_(clock),
       options_(std::move(options)),
       kinds_(options_.kinds.begin(), options_.kinds.end()),

@@ -12,13 +12,16 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "kubedl/common/clock.h"
 #include "kubedl/v1/metrics.pb.h"
 #include "prometheus/registry.h"
-#include "services/metrics/clock.h"
 #include "services/metrics/job_metric_families.h"
 #include "services/metrics/live_job_gauges.h"
 
 namespace kubedl::metrics {
+
+// The names of lib/api's kinds ("TFJob", ...), in the table's order.
+std::vector<std::string> AllKindNames();
 
 struct AggregatorOptions {
   // How long a finished (succeeded, failed or deleted) job is remembered. Also the stale-event
@@ -29,8 +32,9 @@ struct AggregatorOptions {
   size_t max_jobs = 100000;
   // A reconciler whose last complete snapshot is older than this leaves the gauges.
   absl::Duration snapshot_ttl = absl::Minutes(5);
-  // Job kinds accepted as a label value; events of other kinds are rejected.
-  std::vector<std::string> kinds = {"TFJob", "PyTorchJob", "XGBoostJob", "XDLJob"};
+  // Job kinds accepted as a label value; events of other kinds are rejected. Default: every kind
+  // of lib/api's kind table.
+  std::vector<std::string> kinds = AllKindNames();
 };
 
 // Turns job events and live-job snapshots into the Prometheus families of SPEC section 7, counting
@@ -38,8 +42,9 @@ struct AggregatorOptions {
 // threads of its own; thread-safe. See docs/metrics.md for the exact rules.
 class JobMetricsAggregator {
  public:
-  // Registers the job families and the aggregator's own families in `registry`.
-  JobMetricsAggregator(prometheus::Registry& registry, const Clock& clock,
+  // Registers the job families and the aggregator's own families in `registry`. `clock` is where
+  // "now" comes from (retention, snapshot expiry), so tests need not sleep.
+  JobMetricsAggregator(prometheus::Registry& registry, const common::Clock& clock,
                        AggregatorOptions options);
 
   // OK when the event was applied, was a duplicate, or was dropped as stale; InvalidArgument when
@@ -92,7 +97,7 @@ class JobMetricsAggregator {
   void Record(Outcome outcome);
   void UpdateSizeGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const Clock& clock_;
+  const common::Clock& clock_;
   const AggregatorOptions options_;
   const absl::flat_hash_set<std::string> kinds_;
 

@@ -1,6 +1,6 @@
 // kubedl-metrics: receives job events from the reconcilers over gRPC and serves the job families
 // of SPEC section 7 on /metrics. Flags and metrics: docs/metrics.md.
-#include <csignal>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,14 +11,14 @@
 #include "absl/time/time.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "prometheus/registry.h"
+#include "kubedl/common/clock.h"
+#include "kubedl/common/grpc_server_start.h"
 #include "kubedl/common/http_server.h"
 #include "kubedl/common/metrics_handler.h"
+#include "kubedl/common/service_main.h"
 #include "kubedl/common/status_macros.h"
-#include "services/metrics/clock.h"
 #include "kubedl/common/grpc_server_metrics.h"
 #include "services/metrics/job_metrics_aggregator.h"
 #include "services/metrics/metrics_sink_service.h"
@@ -67,37 +67,21 @@ int Main() {
     }
   }
 
-  // Signals go to the waiting main thread only; every thread started below inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  common::BlockShutdownSignals();
 
   auto registry = std::make_shared<prometheus::Registry>();
-  SystemClock clock;
-  JobMetricsAggregator aggregator(*registry, clock, *options);
+  JobMetricsAggregator aggregator(*registry, common::RealClock(), *options);
   common::GrpcServerMetrics grpc_metrics(*registry);
   MetricsSinkService service(aggregator);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int grpc_port = 0;
-  builder.AddListeningPort(FLAGS_listen_address + ":" + std::to_string(FLAGS_grpc_port),
-                           grpc::InsecureServerCredentials(), &grpc_port);
-  builder.RegisterService(&service);
-  // Clients ping every 20 s to notice a vanished service; allow it.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(grpc_metrics.Factory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || grpc_port == 0) {
-    LOG(ERROR) << "cannot listen for gRPC on " << FLAGS_listen_address << ":" << FLAGS_grpc_port;
+  absl::StatusOr<common::GrpcServer> grpc_server = common::StartGrpcServer(
+      {.address = FLAGS_listen_address, .port = FLAGS_grpc_port, .services = {&service},
+       .metrics = &grpc_metrics});
+  if (!grpc_server.ok()) {
+    LOG(ERROR) << grpc_server.status().message();
     return 1;
   }
-  LOG(INFO) << "kubedl-metrics: gRPC on " << FLAGS_listen_address << ":" << grpc_port;
+  LOG(INFO) << "kubedl-metrics: gRPC on " << FLAGS_listen_address << ":" << grpc_server->port;
 
   // /metrics carries the job families, the gRPC request metrics and the process metrics.
   common::HttpRoutes routes;
@@ -119,12 +103,11 @@ int Main() {
     while (!stop.WaitForNotificationWithTimeout(*housekeeping)) aggregator.Housekeep();
   });
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = common::WaitForShutdownSignal();
   LOG(INFO) << "kubedl-metrics: signal " << signal << ", shutting down";
   stop.Notify();
   housekeeper.join();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc_server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*http)->Shutdown(absl::Seconds(2));
   return 0;
 }
@@ -133,9 +116,7 @@ int Main() {
 }  // namespace kubedl::metrics
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("kubedl-metrics: job metrics of the KubeDL reconcilers for Prometheus");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  FLAGS_logtostderr = true;
+  kubedl::common::InitService(
+      &argc, &argv, "kubedl-metrics: job metrics of the KubeDL reconcilers for Prometheus");
   return kubedl::metrics::Main();
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,7 @@
 #include "kubedl/common/http_server.h"
 #include "kubedl/common/json_access.h"
 #include "kubedl/common/metrics_handler.h"
+#include "kubedl/common/service_main.h"
 #include "kubedl/kube/config.h"
 #include "kubedl/kube/event_recorder.h"
 #include "kubedl/kube/leader_election.h"
@@ -82,151 +84,165 @@ absl::Duration DurationFlag(const std::string& name, const std::string& value) {
   return d;
 }
 
-// SIGTERM and SIGINT are blocked from the first line of main() (every thread started later
-// inherits the mask) and taken by sigwait in Run(), so a signal at any moment of start-up is a
-// clean shutdown, never the default action.
-sigset_t ShutdownSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  return signals;
+// "kubedl-reconciler: <message>" on stderr: a start-up error the user must fix (exit code 2).
+int StartUpError(const absl::Status& status) {
+  std::fprintf(stderr, "kubedl-reconciler: %s\n", std::string(status.message()).c_str());
+  return 2;
 }
 
-int Run() {
-  sigset_t signals = ShutdownSignals();
+// The process: its parts in the order they are built (and, reversed, destroyed).
+// SIGTERM and SIGINT are blocked from the first line of main() and taken at the end of Run(),
+// so a signal at any moment of start-up is a clean shutdown, never the default action.
+class ReconcilerProcess {
+ public:
+  int Run();
 
+ private:
+  absl::Status Connect();
+  absl::Status BuildDeps();
+  void ConnectMetricsSink();
+  void ServeHttp();
+  // Starting the manager waits for the caches to sync, so it runs on `starter_`, a thread this
+  // object owns and joins; the main thread stays in sigwait, and manager_->Stop() cuts a start in
+  // progress short. Once `stopping_` is set (under start_mu_) no start begins.
+  void StartInBackground();
+  absl::Status StartLeaderElection();
+  void Shutdown();
+
+  absl::StatusOr<WorkloadSelection> workloads_;
+  absl::StatusOr<kube::Config> config_;
+  std::unique_ptr<kube::Client> client_;
+  std::string host_;
+  std::string identity_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<kube::EventRecorder> events_;
+  // One bounded pool for the slow-start creates of every worker; it outlives the manager.
+  std::unique_ptr<ThreadPoolParallelRunner> create_runner_;
+  ReconcilerDeps deps_;
+  std::unique_ptr<api::PodSchemaSource> pod_schema_;
+  std::unique_ptr<GangClient> gang_;
+  std::unique_ptr<ControllerManager> manager_;
+  // The sink's thread asks for snapshots from its start, before the manager exists.
+  std::atomic<ControllerManager*> snapshot_source_{nullptr};
+  std::unique_ptr<metrics::GrpcJobEventSink> sink_;
+  std::unique_ptr<JobEventEmitter> emitter_;
+  std::atomic<bool> leading_{false};
+  std::vector<std::unique_ptr<common::HttpServer>> servers_;
+  absl::Mutex start_mu_;
+  std::atomic<bool> stopping_{false};
+  std::thread starter_;  // guarded by start_mu_
+  std::unique_ptr<kube::LeaseLock> lock_;
+  std::unique_ptr<kube::LeaderElector> elector_;
+  std::thread election_;
+};
+
+absl::Status ReconcilerProcess::Connect() {
   const char* env = std::getenv("WORKLOADS_ENABLE");
-  absl::StatusOr<WorkloadSelection> workloads = ParseWorkloads(FLAGS_workloads, env ? env : "");
-  if (!workloads.ok()) {
-    std::fprintf(stderr, "kubedl-reconciler: %s\n", std::string(workloads.status().message()).c_str());
-    return 2;
-  }
-  absl::StatusOr<kube::Config> config =
-      FLAGS_kubeconfig.empty() ? kube::DefaultConfig() : kube::LoadKubeconfig({FLAGS_kubeconfig});
-  if (!config.ok()) {
-    std::fprintf(stderr, "kubedl-reconciler: %s\n", config.status().ToString().c_str());
-    return 2;
-  }
-  config->qps = FLAGS_kube_api_qps;
-  config->burst = FLAGS_kube_api_burst;
-  config->user_agent = "kubedl-reconciler";
-  absl::StatusOr<std::unique_ptr<kube::Client>> client = kube::NewClient(*config);
-  if (!client.ok()) {
-    std::fprintf(stderr, "kubedl-reconciler: %s\n", client.status().ToString().c_str());
-    return 2;
-  }
+  workloads_ = ParseWorkloads(FLAGS_workloads, env ? env : "");
+  if (!workloads_.ok()) return workloads_.status();
+  config_ = FLAGS_kubeconfig.empty() ? kube::DefaultConfig()
+                                     : kube::LoadKubeconfig({FLAGS_kubeconfig});
+  if (!config_.ok()) return absl::InvalidArgumentError(config_.status().ToString());
+  config_->qps = FLAGS_kube_api_qps;
+  config_->burst = FLAGS_kube_api_burst;
+  config_->user_agent = "kubedl-reconciler";
+  absl::StatusOr<std::unique_ptr<kube::Client>> client = kube::NewClient(*config_);
+  if (!client.ok()) return absl::InvalidArgumentError(client.status().ToString());
+  client_ = std::move(*client);
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  const std::string identity = absl::StrCat(host, "_", getpid());
+  host_ = host;
+  identity_ = absl::StrCat(host_, "_", getpid());
+  events_ = kube::NewEventRecorder(*client_, {.component = "kubedl-reconciler", .host = host_});
+  return absl::OkStatus();
+}
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::Counter& dropped = prometheus::BuildCounter()
-                                     .Name("kubedl_reconciler_metrics_events_dropped_total")
-                                     .Help("Job events dropped because the metrics service was "
-                                           "slow or absent and the buffer was full.")
-                                     .Register(*registry)
-                                     .Add({});
-  auto events = kube::NewEventRecorder(**client, {.component = "kubedl-reconciler", .host = host});
-
-  // One bounded pool for the slow-start creates of every worker; it outlives the manager.
-  ThreadPoolParallelRunner create_runner(
+absl::Status ReconcilerProcess::BuildDeps() {
+  create_runner_ = std::make_unique<ThreadPoolParallelRunner>(
       static_cast<size_t>(std::max(1, FLAGS_create_parallelism)));
-  ReconcilerDeps deps;
-  deps.client = client->get();
-  deps.create_runner = &create_runner;
-  deps.validation.max_replicas_per_type = FLAGS_max_replicas_per_type;
-  deps.validation.max_replicas_per_job = FLAGS_max_replicas_per_job;
+  deps_.client = client_.get();
+  deps_.create_runner = create_runner_.get();
+  deps_.validation.max_replicas_per_type = FLAGS_max_replicas_per_type;
+  deps_.validation.max_replicas_per_job = FLAGS_max_replicas_per_job;
   // The Pod schema the webhook checks templates against, so a job created while the webhook
   // was down is refused for the same reasons (the built-in schema when it cannot be read).
   absl::Duration schema_refresh;
   if (!absl::ParseDuration(FLAGS_pod_schema_refresh_interval, &schema_refresh) ||
       schema_refresh < absl::ZeroDuration()) {
-    std::fprintf(stderr, "kubedl-reconciler: --pod-schema-refresh-interval: not a duration: %s\n",
-                 FLAGS_pod_schema_refresh_interval.c_str());
-    return 2;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--pod-schema-refresh-interval: not a duration: ", FLAGS_pod_schema_refresh_interval));
   }
-  std::unique_ptr<api::PodSchemaSource> pod_schema =
-      api::NewApiServerPodSchemaSource(*config, schema_refresh);
-  LOG(INFO) << "Pod schema: " << pod_schema->Current()->origin();
-  deps.pod_schema = [source = pod_schema.get()] { return source->Current(); };
-  deps.events = events.get();
+  pod_schema_ = api::NewApiServerPodSchemaSource(*config_, schema_refresh);
+  LOG(INFO) << "Pod schema: " << pod_schema_->Current()->origin();
+  deps_.pod_schema = [source = pod_schema_.get()] { return source->Current(); };
+  deps_.events = events_.get();
   if (const char* domain = std::getenv("CUSTOM_CLUSTER_DOMAIN")) {
-    deps.framework_options.cluster_domain = domain;
+    deps_.framework_options.cluster_domain = domain;
   }
-  deps.framework_options.master_wait_image = FLAGS_master_wait_image;
-  deps.framework_options.master_wait_retries = FLAGS_master_wait_retries;
-  deps.framework_options.master_wait_interval_seconds = FLAGS_master_wait_interval_seconds;
-  std::unique_ptr<GangClient> gang;
+  deps_.framework_options.master_wait_image = FLAGS_master_wait_image;
+  deps_.framework_options.master_wait_retries = FLAGS_master_wait_retries;
+  deps_.framework_options.master_wait_interval_seconds = FLAGS_master_wait_interval_seconds;
   if (!FLAGS_gang_scheduler_address.empty()) {
-    gang = NewGrpcGangClient(FLAGS_gang_scheduler_address, FLAGS_gang_scheduler_ca_file);
-    deps.gang = gang.get();
+    gang_ = NewGrpcGangClient(FLAGS_gang_scheduler_address, FLAGS_gang_scheduler_ca_file);
+    deps_.gang = gang_.get();
   }
+  return absl::OkStatus();
+}
 
-  ManagerOptions options;
-  options.namespace_name = FLAGS_namespace;
-  options.workers = std::max(1, FLAGS_max_concurrent_reconciles);
-  if (workloads->discover) {
-    options.discover_kinds = workloads->kinds;
-  } else {
-    options.kinds = workloads->kinds;
-  }
+// The metrics sink needs the manager (snapshots of live jobs), the manager needs the emitter:
+// the sink comes first and reads the manager through snapshot_source_ once it exists.
+void ReconcilerProcess::ConnectMetricsSink() {
+  prometheus::Counter& dropped = prometheus::BuildCounter()
+                                     .Name("kubedl_reconciler_metrics_events_dropped_total")
+                                     .Help("Job events dropped because the metrics service was "
+                                           "slow or absent and the buffer was full.")
+                                     .Register(*registry_)
+                                     .Add({});
+  if (FLAGS_metrics_sink_address.empty()) return;
+  metrics::GrpcJobEventSinkOptions sink_options;
+  sink_options.target = FLAGS_metrics_sink_address;
+  sink_options.dropped_counter = &dropped;
+  sink_options.snapshot_interval =
+      DurationFlag("metrics-snapshot-interval", FLAGS_metrics_snapshot_interval);
+  sink_options.live_jobs = [this]() {
+    std::vector<v1::LiveJob> live;
+    ControllerManager* source = snapshot_source_.load(std::memory_order_acquire);
+    if (source == nullptr) return live;
+    for (auto& [job, state] : source->LiveJobs()) {
+      v1::LiveJob entry;
+      entry.mutable_job()->set_uid(kube::Uid(job));
+      entry.mutable_job()->set_kind(common::StringOr(job, "kind"));
+      entry.mutable_job()->set_namespace_(kube::Namespace(job));
+      entry.mutable_job()->set_name(kube::Name(job));
+      entry.set_state(state);
+      live.push_back(std::move(entry));
+    }
+    return live;
+  };
+  sink_ = std::make_unique<metrics::GrpcJobEventSink>(std::move(sink_options));
+  emitter_ = std::make_unique<JobEventEmitter>(*sink_);
+  deps_.job_events = emitter_.get();
+}
 
-  // The metrics sink needs the manager (snapshots of live jobs), the manager needs the
-  // emitter: build the manager first and hand the emitter in through deps.
-  std::unique_ptr<ControllerManager> manager;
-  // The sink's thread asks for snapshots from its start, before the manager exists.
-  std::atomic<ControllerManager*> snapshot_source{nullptr};
-  std::unique_ptr<metrics::GrpcJobEventSink> sink;
-  std::unique_ptr<JobEventEmitter> emitter;
-  if (!FLAGS_metrics_sink_address.empty()) {
-    metrics::GrpcJobEventSinkOptions sink_options;
-    sink_options.target = FLAGS_metrics_sink_address;
-    sink_options.dropped_counter = &dropped;
-    sink_options.snapshot_interval =
-        DurationFlag("metrics-snapshot-interval", FLAGS_metrics_snapshot_interval);
-    sink_options.live_jobs = [&snapshot_source]() {
-      std::vector<v1::LiveJob> live;
-      ControllerManager* source = snapshot_source.load(std::memory_order_acquire);
-      if (source == nullptr) return live;
-      for (auto& [job, state] : source->LiveJobs()) {
-        v1::LiveJob entry;
-        entry.mutable_job()->set_uid(kube::Uid(job));
-        entry.mutable_job()->set_kind(common::StringOr(job, "kind"));
-        entry.mutable_job()->set_namespace_(kube::Namespace(job));
-        entry.mutable_job()->set_name(kube::Name(job));
-        entry.set_state(state);
-        live.push_back(std::move(entry));
-      }
-      return live;
-    };
-    sink = std::make_unique<metrics::GrpcJobEventSink>(std::move(sink_options));
-    emitter = std::make_unique<JobEventEmitter>(*sink);
-    deps.job_events = emitter.get();
-  }
-  manager = std::make_unique<ControllerManager>(**client, deps, options, *registry);
-  snapshot_source.store(manager.get(), std::memory_order_release);
-
-  std::atomic<bool> leading{!FLAGS_leader_elect};
-  std::vector<std::unique_ptr<common::HttpServer>> servers;
+void ReconcilerProcess::ServeHttp() {
   auto serve = [&](int port, common::HttpRoutes routes) {
     if (port <= 0) return;
     auto server = common::StartHttpServer(
         {.address = FLAGS_bind_address, .port = static_cast<uint16_t>(port)}, std::move(routes));
     if (!server.ok()) LOG(FATAL) << "port " << port << ": " << server.status();
-    servers.push_back(std::move(*server));
+    servers_.push_back(std::move(*server));
   };
   common::HttpRoutes health;
   health["/healthz"] = [](const common::HttpRequest&) { return common::HttpResponse{.body = "ok"}; };
   // Ready when reconciling, or when standing by for the lease (a standby is healthy).
-  health["/readyz"] = [&](const common::HttpRequest&) {
-    if (leading.load() && !manager->Ready()) {
+  health["/readyz"] = [this](const common::HttpRequest&) {
+    if (leading_.load() && !manager_->Ready()) {
       return common::HttpResponse{.status = 503, .body = "caches syncing"};
     }
     return common::HttpResponse{.body = "ok"};
   };
   common::HttpRoutes metrics_routes;
-  metrics_routes["/metrics"] = common::MakeMetricsHandler({registry});
+  metrics_routes["/metrics"] = common::MakeMetricsHandler({registry_});
   if (FLAGS_health_port == FLAGS_metrics_port) {
     health.merge(metrics_routes);
     serve(FLAGS_health_port, std::move(health));
@@ -234,102 +250,108 @@ int Run() {
     serve(FLAGS_health_port, std::move(health));
     serve(FLAGS_metrics_port, std::move(metrics_routes));
   }
+}
 
-  // Starting the manager waits for the caches to sync, so it runs on `starter`, a thread this
-  // function owns and joins before its locals go; the main thread stays in sigwait, and
-  // manager->Stop() cuts a start in progress short. Once `stopping` is set (under start_mu)
-  // no start begins.
-  absl::Mutex start_mu;
-  std::atomic<bool> stopping{false};
-  std::thread starter;  // guarded by start_mu
-  auto start_manager = [&] {
-    LOG(INFO) << "reconciling " << (workloads->discover ? "(auto) " : "")
-              << absl::StrJoin(workloads->kinds, ", ", [](std::string* out, api::JobKind k) {
+void ReconcilerProcess::StartInBackground() {
+  absl::MutexLock guard(&start_mu_);
+  if (stopping_.load() || starter_.joinable()) return;
+  starter_ = std::thread([this] {
+    LOG(INFO) << "reconciling " << (workloads_->discover ? "(auto) " : "")
+              << absl::StrJoin(workloads_->kinds, ", ", [](std::string* out, api::JobKind k) {
                    out->append(api::Describe(k).name);
                  });
-    absl::Status started = manager->Start();
+    absl::Status started = manager_->Start();
     if (absl::IsCancelled(started)) return;  // shutting down
     if (!started.ok()) LOG(FATAL) << "starting the controllers: " << started;
-  };
-  auto start_in_background = [&] {
-    absl::MutexLock guard(&start_mu);
-    if (stopping.load() || starter.joinable()) return;
-    starter = std::thread(start_manager);
-  };
+  });
+}
 
-  std::unique_ptr<kube::LeaseLock> lock;
-  std::unique_ptr<kube::LeaderElector> elector;
-  std::thread election;
-  if (FLAGS_leader_elect) {
-    const std::string lease_ns = FLAGS_leader_elect_namespace.empty()
-                                     ? (*client)->DefaultNamespace()
-                                     : FLAGS_leader_elect_namespace;
-    lock = kube::NewLeaseLock(**client, lease_ns, FLAGS_leader_elect_name);
-    kube::LeaderElectionConfig election_config;
-    election_config.identity = identity;
-    election_config.lease_duration =
-        DurationFlag("leader-elect-lease-duration", FLAGS_leader_elect_lease_duration);
-    election_config.renew_deadline =
-        DurationFlag("leader-elect-renew-deadline", FLAGS_leader_elect_renew_deadline);
-    election_config.retry_period =
-        DurationFlag("leader-elect-retry-period", FLAGS_leader_elect_retry_period);
-    election_config.on_started_leading = [&] {
-      if (stopping.load()) return;
-      LOG(INFO) << identity << " is the leader";
-      leading = true;
-      start_in_background();
-    };
-    // Another process may already be reconciling: stop at once, without cleanup that could
-    // race it. The process manager restarts us as a candidate. Releasing the Lease on shutdown
-    // is not losing it.
-    election_config.on_stopped_leading = [&] {
-      if (leading.load() && !stopping.load()) {
-        LOG(ERROR) << identity << " lost the lease; exiting";
-        google::FlushLogFiles(google::GLOG_INFO);
-        _exit(1);
-      }
-    };
-    absl::Status valid = kube::ValidateLeaderElectionConfig(election_config);
-    if (!valid.ok()) {
-      std::fprintf(stderr, "kubedl-reconciler: %s\n", valid.ToString().c_str());
-      return 2;
+absl::Status ReconcilerProcess::StartLeaderElection() {
+  const std::string lease_ns = FLAGS_leader_elect_namespace.empty()
+                                   ? client_->DefaultNamespace()
+                                   : FLAGS_leader_elect_namespace;
+  lock_ = kube::NewLeaseLock(*client_, lease_ns, FLAGS_leader_elect_name);
+  kube::LeaderElectionConfig election_config;
+  election_config.identity = identity_;
+  election_config.lease_duration =
+      DurationFlag("leader-elect-lease-duration", FLAGS_leader_elect_lease_duration);
+  election_config.renew_deadline =
+      DurationFlag("leader-elect-renew-deadline", FLAGS_leader_elect_renew_deadline);
+  election_config.retry_period =
+      DurationFlag("leader-elect-retry-period", FLAGS_leader_elect_retry_period);
+  election_config.on_started_leading = [this] {
+    if (stopping_.load()) return;
+    LOG(INFO) << identity_ << " is the leader";
+    leading_ = true;
+    StartInBackground();
+  };
+  // Another process may already be reconciling: stop at once, without cleanup that could race
+  // it. The process manager restarts us as a candidate. Releasing the Lease on shutdown is not
+  // losing it.
+  election_config.on_stopped_leading = [this] {
+    if (leading_.load() && !stopping_.load()) {
+      LOG(ERROR) << identity_ << " lost the lease; exiting";
+      google::FlushLogFiles(google::GLOG_INFO);
+      _exit(1);
     }
-    elector = std::make_unique<kube::LeaderElector>(*lock, election_config);
-    election = std::thread([&] { elector->Run(); });
-  } else {
-    start_in_background();
-  }
+  };
+  absl::Status valid = kube::ValidateLeaderElectionConfig(election_config);
+  if (!valid.ok()) return absl::InvalidArgumentError(valid.ToString());
+  elector_ = std::make_unique<kube::LeaderElector>(*lock_, election_config);
+  election_ = std::thread([this] { elector_->Run(); });
+  return absl::OkStatus();
+}
 
-  int signal = 0;
-  sigwait(&signals, &signal);
-  LOG(INFO) << "signal " << signal << ", shutting down";
+void ReconcilerProcess::Shutdown() {
   {
-    absl::MutexLock guard(&start_mu);
-    stopping = true;
+    absl::MutexLock guard(&start_mu_);
+    stopping_ = true;
   }
   // Stops the workers and informers; a start still waiting for the caches returns Cancelled.
-  manager->Stop();
+  manager_->Stop();
   {
     std::thread to_join;
     {
-      absl::MutexLock guard(&start_mu);
-      to_join = std::move(starter);
+      absl::MutexLock guard(&start_mu_);
+      to_join = std::move(starter_);
     }
     if (to_join.joinable()) to_join.join();
   }
-  if (elector) {
-    elector->Stop();
-    election.join();
+  if (elector_) {
+    elector_->Stop();
+    election_.join();
   }
-  events->Flush();
+  events_->Flush();
   // The sink's destructor discards what is still buffered, and no other process re-sends a
   // finished job's events: a leader deleted while its sink waited out a reconnect backoff (the
   // metrics Service had no ready endpoint yet) lost those jobs from the counters for good. The
   // workers are stopped, so nothing more is sent; deliver the rest within the grace period.
-  if (sink && !sink->Flush(absl::Seconds(5))) {
+  if (sink_ && !sink_->Flush(absl::Seconds(5))) {
     LOG(WARNING) << "metrics sink: events still buffered at exit were not delivered";
   }
-  for (auto& server : servers) server->Shutdown(absl::Seconds(2));
+  for (auto& server : servers_) server->Shutdown(absl::Seconds(2));
+}
+
+int ReconcilerProcess::Run() {
+  if (absl::Status s = Connect(); !s.ok()) return StartUpError(s);
+  if (absl::Status s = BuildDeps(); !s.ok()) return StartUpError(s);
+  ConnectMetricsSink();
+  ManagerOptions options;
+  options.namespace_name = FLAGS_namespace;
+  options.workers = std::max(1, FLAGS_max_concurrent_reconciles);
+  (workloads_->discover ? options.discover_kinds : options.kinds) = workloads_->kinds;
+  manager_ = std::make_unique<ControllerManager>(*client_, deps_, options, *registry_);
+  snapshot_source_.store(manager_.get(), std::memory_order_release);
+  leading_ = !FLAGS_leader_elect;
+  ServeHttp();
+  if (FLAGS_leader_elect) {
+    if (absl::Status s = StartLeaderElection(); !s.ok()) return StartUpError(s);
+  } else {
+    StartInBackground();
+  }
+  const int signal = common::WaitForShutdownSignal();
+  LOG(INFO) << "signal " << signal << ", shutting down";
+  Shutdown();
   return 0;
 }
 
@@ -337,11 +359,8 @@ int Run() {
 }  // namespace kubedl::reconciler
 
 int main(int argc, char** argv) {
-  sigset_t signals = kubedl::reconciler::ShutdownSignals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  gflags::SetUsageMessage("KubeDL job reconciler (docs/reconciler.md)");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  FLAGS_logtostderr = true;
-  return kubedl::reconciler::Run();
+  kubedl::common::BlockShutdownSignals();
+  kubedl::common::InitService(&argc, &argv, "KubeDL job reconciler (docs/reconciler.md)");
+  kubedl::reconciler::ReconcilerProcess process;
+  return process.Run();
 }

@@ -1,8 +1,5 @@
 // kubedl-webhook: the defaulting and validating admission webhook of the job kinds.
 // docs/webhook.md describes the flags, endpoints and metrics.
-#include <csignal>
-#include <pthread.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -14,7 +11,7 @@
 #include "kubedl/api/pod_schema_source.h"
 #include "kubedl/api/validation.h"
 #include "kubedl/common/http_server.h"
-#include "kubedl/common/metrics_handler.h"
+#include "kubedl/common/service_main.h"
 #include "prometheus/registry.h"
 #include "kubedl/kube/config.h"
 #include "kubedl/kube/rest_client.h"
@@ -47,20 +44,8 @@ DEFINE_int64(max_replicas_per_job, kubedl::api::kDefaultMaxReplicasPerJob,
 
 namespace {
 
-kubedl::common::HttpRoutes HealthRoutes(std::shared_ptr<prometheus::Registry> registry,
-                                        std::shared_ptr<std::atomic<bool>> ready) {
-  kubedl::common::HttpRoutes routes;
-  routes["/healthz"] = [](const kubedl::common::HttpRequest&) {
-    return kubedl::common::HttpResponse{.body = "ok\n"};
-  };
-  routes["/readyz"] = [ready](const kubedl::common::HttpRequest&) {
-    bool ok = ready->load();
-    return kubedl::common::HttpResponse{.status = ok ? 200 : 503,
-                                        .body = ok ? "ok\n" : "starting\n"};
-  };
-  routes["/metrics"] = kubedl::common::MakeMetricsHandler({registry});
-  return routes;
-}
+// /readyz's answer before the server is up and while it drains.
+constexpr char kNotReady[] = "starting\n";
 
 // The API server's config: --kubeconfig, else $KUBECONFIG, else in-cluster; nullopt when none
 // is configured (a webhook run by hand, the benchmark).
@@ -85,10 +70,8 @@ std::unique_ptr<kubedl::api::PodSchemaSource> StartPodSchemaSource(absl::Duratio
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("kubedl-webhook --cert-file=tls.crt --key-file=tls.key [--port=9443]");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  FLAGS_logtostderr = true;
+  kubedl::common::InitService(
+      &argc, &argv, "kubedl-webhook --cert-file=tls.crt --key-file=tls.key [--port=9443]");
   if (FLAGS_cert_file.empty() || FLAGS_key_file.empty()) {
     LOG(ERROR) << "--cert-file and --key-file are required: the API server only calls HTTPS "
                   "webhooks (tools/certs/gen.sh makes a local pair)";
@@ -107,17 +90,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Signals are taken by sigwait below; every thread started from here inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  kubedl::common::BlockShutdownSignals();
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto ready = std::make_shared<std::atomic<bool>>(false);
 
-  kubedl::common::HttpRoutes routes = HealthRoutes(registry, ready);
+  kubedl::common::HttpRoutes routes = kubedl::common::HealthRoutes(registry, ready, kNotReady);
   // Read before serving, so the first review already uses the served schema.
   std::unique_ptr<kubedl::api::PodSchemaSource> pod_schema = StartPodSchemaSource(refresh);
   LOG(INFO) << "Pod schema: " << pod_schema->Current()->origin();
@@ -142,28 +120,23 @@ int main(int argc, char** argv) {
     LOG(ERROR) << "cannot start the HTTPS server: " << server.status();
     return 1;
   }
-  std::unique_ptr<kubedl::common::HttpServer> health;
-  if (FLAGS_health_port > 0) {
-    auto started = kubedl::common::StartHttpServer(
-        {.address = FLAGS_bind_address, .port = static_cast<uint16_t>(FLAGS_health_port)},
-        HealthRoutes(registry, ready));
-    if (!started.ok()) {
-      LOG(ERROR) << "cannot start the health server: " << started.status();
-      return 1;
-    }
-    health = *std::move(started);
+  auto health = kubedl::common::StartHealthServer(
+      FLAGS_bind_address, FLAGS_health_port,
+      kubedl::common::HealthRoutes(registry, ready, kNotReady));
+  if (!health.ok()) {
+    LOG(ERROR) << "cannot start the health server: " << health.status();
+    return 1;
   }
   ready->store(true);
   LOG(INFO) << "kubedl-webhook serving HTTPS on " << FLAGS_bind_address << ":"
             << (*server)->port()
-            << (health ? " and health on port " + std::to_string(health->port()) : "");
+            << (*health ? " and health on port " + std::to_string((*health)->port()) : "");
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = kubedl::common::WaitForShutdownSignal();
   LOG(INFO) << "signal " << signal << ": draining";
   ready->store(false);
   (*server)->Shutdown(absl::Milliseconds(FLAGS_shutdown_grace_ms));
-  if (health) health->Shutdown(absl::Seconds(1));
+  if (*health) (*health)->Shutdown(absl::Seconds(1));
   LOG(INFO) << "stopped";
   return 0;
 }

@@ -13,8 +13,14 @@ import subprocess
 import sys
 import time
 
-KINDS = "tfjobs.kubeflow.org,pytorchjobs.kubeflow.org,xgboostjobs.kubeflow.org,xdljobs.xdl.kubedl.io"
-REPLICA_KEYS = ("tfReplicaSpecs", "pytorchReplicaSpecs", "xgbReplicaSpecs", "xdlReplicaSpecs")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# "tfjobs.kubeflow.org,...": the chart's list of kinds (tools/chart-kinds.sh: Kind group version
+# plural), equal to lib/api's kind table.
+KINDS = ",".join(
+    f"{plural}.{group}"
+    for _, group, _, plural in (line.split() for line in subprocess.run(
+        ["bash", os.path.join(REPO, "tools", "chart-kinds.sh")], check=True, capture_output=True,
+        text=True).stdout.splitlines()))
 JOB_NAME_LABEL = "training.kubeflow.org/job-name"
 
 
@@ -32,9 +38,9 @@ def state_of(job):
 
 def desired_pods(job):
     spec = job.get("spec", {})
-    for key in REPLICA_KEYS:
-        if key in spec:
-            return sum(int(r.get("replicas", 1)) for r in spec[key].values())
+    for key, replicas in spec.items():
+        if key.endswith("ReplicaSpecs") and isinstance(replicas, dict):  # tfReplicaSpecs, ...
+            return sum(int(r.get("replicas", 1)) for r in replicas.values())
     return 0
 
 

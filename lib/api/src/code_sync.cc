@@ -1,5 +1,6 @@
 #include "kubedl/api/code_sync.h"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -62,6 +63,186 @@ std::string_view SourceTypeName(CodeSourceType type) {
   return "git";
 }
 
+namespace {
+
+// Reads the annotation's JSON object field by field, collecting every problem with its path.
+class CodeSyncReader {
+ public:
+  CodeSyncReader(const Json& doc, FieldErrors& errors) : doc_(doc), errors_(errors) {}
+
+  CodeSyncConfig Read() {
+    ReadSource();
+    ReadPaths();
+    config_.max_failures = Integer("maxFailures").value_or(3);
+    ReadEnvs();
+    ReadRecipeFields();
+    RefuseOtherRecipesFields();
+    return std::move(config_);
+  }
+
+ private:
+  std::optional<std::string> Str(const char* key) {
+    auto it = doc_.find(key);
+    if (it == doc_.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) {
+      errors_.push_back(Invalid(At(key), *it, "must be of type string"));
+      return std::nullopt;
+    }
+    return it->get<std::string>();
+  }
+
+  std::optional<int64_t> Integer(const char* key) {
+    auto it = doc_.find(key);
+    if (it == doc_.end() || it->is_null()) return std::nullopt;
+    int64_t n = 0;
+    if (it->is_number_integer()) {
+      n = it->get<int64_t>();
+    } else if (!it->is_string() || !absl::SimpleAtoi(it->get<std::string>(), &n)) {
+      errors_.push_back(Invalid(At(key), *it, "must be an integer"));
+      return std::nullopt;
+    }
+    if (n < 0) {
+      errors_.push_back(Invalid(At(key), *it, "must be greater than or equal to 0"));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  // sourceType, source (a URL of that type) and image (git has a default).
+  void ReadSource() {
+    static const std::vector<std::string> kTypes = {"git", "http", "hdfs", "s3"};
+    type_ = Str("sourceType").value_or("git");
+    if (type_ == "git") {
+      config_.source_type = CodeSourceType::kGit;
+    } else if (type_ == "http" || type_ == "https") {
+      config_.source_type = CodeSourceType::kHttp;
+    } else if (type_ == "hdfs") {
+      config_.source_type = CodeSourceType::kHdfs;
+    } else if (type_ == "s3") {
+      config_.source_type = CodeSourceType::kS3;
+    } else {
+      errors_.push_back(NotSupported(At("sourceType"), type_, kTypes));
+    }
+    config_.source = Str("source").value_or("");
+    if (config_.source.empty()) {
+      errors_.push_back(Required(At("source")));
+    } else if (std::string expected = SourceProblem(); !expected.empty()) {
+      errors_.push_back(Invalid(At("source"), config_.source, expected));
+    }
+    config_.image = Str("image").value_or("");
+    if (config_.image.empty()) {
+      if (config_.source_type == CodeSourceType::kGit) {
+        config_.image = std::string(kDefaultGitSyncImage);
+      } else {
+        errors_.push_back(
+            Required(At("image"), absl::StrCat("sourceType ", type_, " has no default image")));
+      }
+    }
+  }
+
+  // What the source should be, when it is not.
+  std::string SourceProblem() const {
+    const std::string& source = config_.source;
+    switch (config_.source_type) {
+      case CodeSourceType::kGit:
+        if (HasScheme(source, {"https", "http", "ssh", "git", "file"}) || IsScpLike(source)) {
+          return "";
+        }
+        return "must be a git URL (https://, ssh://, git://, file:// or user@host:path)";
+      case CodeSourceType::kHttp:
+        return HasScheme(source, {"https", "http"}) ? "" : "must be an http:// or https:// URL";
+      case CodeSourceType::kHdfs:
+        return HasScheme(source, {"hdfs"}) ? "" : "must be an hdfs:// URL";
+      case CodeSourceType::kS3:
+        return HasScheme(source, {"s3"}) ? "" : "must be an s3://bucket/prefix URL";
+    }
+    return "";
+  }
+
+  void ReadPaths() {
+    config_.root_path = Str("rootPath").value_or("/code");
+    if (config_.root_path.empty() || config_.root_path[0] != '/') {
+      errors_.push_back(Invalid(At("rootPath"), config_.root_path, "must be an absolute path"));
+    }
+    config_.dest_path = Str("destPath").value_or(DefaultDestPath(config_.source));
+    std::vector<std::string> segments = absl::StrSplit(config_.dest_path, '/');
+    if (!config_.dest_path.empty() &&
+        (config_.dest_path[0] == '/' ||
+         std::find(segments.begin(), segments.end(), "..") != segments.end())) {
+      errors_.push_back(Invalid(At("destPath"), config_.dest_path,
+                                "must be a relative path without '..'"));
+    }
+  }
+
+  void ReadEnvs() {
+    auto envs = doc_.find("envs");
+    if (envs == doc_.end() || envs->is_null()) return;
+    if (!envs->is_array()) {
+      errors_.push_back(Invalid(At("envs"), *envs, "must be of type array"));
+      return;
+    }
+    for (size_t i = 0; i < envs->size(); ++i) {
+      const Json& e = (*envs)[i];
+      if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
+          e["name"].get<std::string>().empty()) {
+        errors_.push_back(Required(absl::StrCat(At("envs"), "[", i, "].name")));
+      }
+    }
+    config_.envs = *envs;
+  }
+
+  // Fields of one recipe or another (git's branch and credentials, s3's endpoint).
+  void ReadRecipeFields() {
+    config_.branch = Str("branch");
+    config_.revision = Str("revision");
+    config_.depth = Integer("depth");
+    if (auto ssh = doc_.find("ssh"); ssh != doc_.end() && !ssh->is_null()) {
+      if (ssh->is_boolean()) {
+        config_.ssh = ssh->get<bool>();
+      } else if (ssh->is_string() && (*ssh == "true" || *ssh == "false")) {
+        config_.ssh = *ssh == "true";
+      } else {
+        errors_.push_back(Invalid(At("ssh"), *ssh, "must be true or false"));
+      }
+    }
+    config_.ssh_file = Str("sshFile");
+    config_.user = Str("user");
+    config_.password = Str("password");
+    config_.endpoint = Str("endpoint");
+    if (config_.endpoint && !HasScheme(*config_.endpoint, {"https", "http"})) {
+      errors_.push_back(Invalid(At("endpoint"), *config_.endpoint,
+                                "must be an http:// or https:// URL"));
+    }
+  }
+
+  // Fields of another recipe are refused rather than silently ignored.
+  void RefuseOtherRecipesFields() {
+    OnlyFor("branch", {CodeSourceType::kGit}, "git");
+    OnlyFor("revision", {CodeSourceType::kGit}, "git");
+    OnlyFor("depth", {CodeSourceType::kGit}, "git");
+    OnlyFor("ssh", {CodeSourceType::kGit}, "git");
+    OnlyFor("sshFile", {CodeSourceType::kGit}, "git");
+    OnlyFor("password", {CodeSourceType::kGit}, "git");
+    OnlyFor("user", {CodeSourceType::kGit, CodeSourceType::kHdfs}, "git or hdfs");
+    OnlyFor("endpoint", {CodeSourceType::kS3}, "s3");
+  }
+
+  void OnlyFor(const char* key, std::initializer_list<CodeSourceType> types,
+               std::string_view types_text) {
+    if (!doc_.contains(key) || doc_[key].is_null()) return;
+    if (std::find(types.begin(), types.end(), config_.source_type) == types.end()) {
+      errors_.push_back(Forbidden(At(key), absl::StrCat("only for sourceType ", A(types_text))));
+    }
+  }
+
+  const Json& doc_;
+  FieldErrors& errors_;
+  CodeSyncConfig config_;
+  std::string type_;
+};
+
+}  // namespace
+
 absl::StatusOr<CodeSyncConfig> ParseCodeSyncConfig(std::string_view value, FieldErrors* out) {
   FieldErrors errors;
   CodeSyncConfig config;
@@ -69,149 +250,7 @@ absl::StatusOr<CodeSyncConfig> ParseCodeSyncConfig(std::string_view value, Field
   if (doc.is_discarded() || !doc.is_object()) {
     errors.push_back(Invalid(kBase, std::string(value), "must be a JSON object"));
   } else {
-    auto str = [&](const char* key) -> std::optional<std::string> {
-      auto it = doc.find(key);
-      if (it == doc.end() || it->is_null()) return std::nullopt;
-      if (!it->is_string()) {
-        errors.push_back(Invalid(At(key), *it, "must be of type string"));
-        return std::nullopt;
-      }
-      return it->get<std::string>();
-    };
-    auto integer = [&](const char* key) -> std::optional<int64_t> {
-      auto it = doc.find(key);
-      if (it == doc.end() || it->is_null()) return std::nullopt;
-      int64_t n = 0;
-      if (it->is_number_integer()) {
-        n = it->get<int64_t>();
-      } else if (!it->is_string() || !absl::SimpleAtoi(it->get<std::string>(), &n)) {
-        errors.push_back(Invalid(At(key), *it, "must be an integer"));
-        return std::nullopt;
-      }
-      if (n < 0) {
-        errors.push_back(Invalid(At(key), *it, "must be greater than or equal to 0"));
-        return std::nullopt;
-      }
-      return n;
-    };
-
-    static const std::vector<std::string> kTypes = {"git", "http", "hdfs", "s3"};
-    std::string type = str("sourceType").value_or("git");
-    if (type == "git") {
-      config.source_type = CodeSourceType::kGit;
-    } else if (type == "http" || type == "https") {
-      config.source_type = CodeSourceType::kHttp;
-    } else if (type == "hdfs") {
-      config.source_type = CodeSourceType::kHdfs;
-    } else if (type == "s3") {
-      config.source_type = CodeSourceType::kS3;
-    } else {
-      errors.push_back(NotSupported(At("sourceType"), type, kTypes));
-    }
-
-    config.source = str("source").value_or("");
-    if (config.source.empty()) {
-      errors.push_back(Required(At("source")));
-    } else {
-      bool ok = true;
-      std::string expected;
-      switch (config.source_type) {
-        case CodeSourceType::kGit:
-          ok = HasScheme(config.source, {"https", "http", "ssh", "git", "file"}) ||
-               IsScpLike(config.source);
-          expected = "must be a git URL (https://, ssh://, git://, file:// or user@host:path)";
-          break;
-        case CodeSourceType::kHttp:
-          ok = HasScheme(config.source, {"https", "http"});
-          expected = "must be an http:// or https:// URL";
-          break;
-        case CodeSourceType::kHdfs:
-          ok = HasScheme(config.source, {"hdfs"});
-          expected = "must be an hdfs:// URL";
-          break;
-        case CodeSourceType::kS3:
-          ok = HasScheme(config.source, {"s3"});
-          expected = "must be an s3://bucket/prefix URL";
-          break;
-      }
-      if (!ok) errors.push_back(Invalid(At("source"), config.source, expected));
-    }
-
-    config.image = str("image").value_or("");
-    if (config.image.empty()) {
-      if (config.source_type == CodeSourceType::kGit) {
-        config.image = std::string(kDefaultGitSyncImage);
-      } else {
-        errors.push_back(Required(At("image"), absl::StrCat("sourceType ", type,
-                                                            " has no default image")));
-      }
-    }
-    config.root_path = str("rootPath").value_or("/code");
-    if (config.root_path.empty() || config.root_path[0] != '/') {
-      errors.push_back(Invalid(At("rootPath"), config.root_path, "must be an absolute path"));
-    }
-    config.dest_path = str("destPath").value_or(DefaultDestPath(config.source));
-    std::vector<std::string> segments = absl::StrSplit(config.dest_path, '/');
-    if (!config.dest_path.empty() &&
-        (config.dest_path[0] == '/' ||
-         std::find(segments.begin(), segments.end(), "..") != segments.end())) {
-      errors.push_back(Invalid(At("destPath"), config.dest_path,
-                               "must be a relative path without '..'"));
-    }
-    config.max_failures = integer("maxFailures").value_or(3);
-
-    if (auto envs = doc.find("envs"); envs != doc.end() && !envs->is_null()) {
-      if (!envs->is_array()) {
-        errors.push_back(Invalid(At("envs"), *envs, "must be of type array"));
-      } else {
-        for (size_t i = 0; i < envs->size(); ++i) {
-          const Json& e = (*envs)[i];
-          if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
-              e["name"].get<std::string>().empty()) {
-            errors.push_back(Required(absl::StrCat(At("envs"), "[", i, "].name")));
-          }
-        }
-        config.envs = *envs;
-      }
-    }
-
-    config.branch = str("branch");
-    config.revision = str("revision");
-    config.depth = integer("depth");
-    if (auto ssh = doc.find("ssh"); ssh != doc.end() && !ssh->is_null()) {
-      if (ssh->is_boolean()) {
-        config.ssh = ssh->get<bool>();
-      } else if (ssh->is_string() && (*ssh == "true" || *ssh == "false")) {
-        config.ssh = *ssh == "true";
-      } else {
-        errors.push_back(Invalid(At("ssh"), *ssh, "must be true or false"));
-      }
-    }
-    config.ssh_file = str("sshFile");
-    config.user = str("user");
-    config.password = str("password");
-    config.endpoint = str("endpoint");
-    if (config.endpoint && !HasScheme(*config.endpoint, {"https", "http"})) {
-      errors.push_back(Invalid(At("endpoint"), *config.endpoint,
-                               "must be an http:// or https:// URL"));
-    }
-
-    // Fields of another recipe are refused rather than silently ignored.
-    auto only_for = [&](const char* key, std::initializer_list<CodeSourceType> types,
-                        std::string_view types_text) {
-      if (!doc.contains(key) || doc[key].is_null()) return;
-      if (std::find(types.begin(), types.end(), config.source_type) == types.end()) {
-        errors.push_back(Forbidden(At(key), absl::StrCat("only for sourceType ", A(types_text))));
-      }
-    };
-    only_for("branch", {CodeSourceType::kGit}, "git");
-    only_for("revision", {CodeSourceType::kGit}, "git");
-    only_for("depth", {CodeSourceType::kGit}, "git");
-    only_for("ssh", {CodeSourceType::kGit}, "git");
-    only_for("sshFile", {CodeSourceType::kGit}, "git");
-    only_for("password", {CodeSourceType::kGit}, "git");
-    only_for("user", {CodeSourceType::kGit, CodeSourceType::kHdfs}, "git or hdfs");
-    only_for("endpoint", {CodeSourceType::kS3}, "s3");
+    config = CodeSyncReader(doc, errors).Read();
   }
   if (!errors.empty()) {
     std::vector<std::string> parts;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "kinds/kind_hooks.h"
 
 namespace kubedl::api {
 namespace {
@@ -103,29 +104,7 @@ DefaultingResult DefaultJob(Job& job) {
   }
   if (!run_policy.suspend) run_policy.suspend = false;
 
-  switch (kind.kind) {
-    case JobKind::kTFJob:
-      if (!spec.success_policy) spec.success_policy = "";
-      break;
-    case JobKind::kPyTorchJob:
-      if (!spec.nproc_per_node) spec.nproc_per_node = "auto";
-      if (spec.elastic_policy) {
-        ElasticPolicy& ep = *spec.elastic_policy;
-        if (!ep.min_replicas && ep.max_replicas) ep.min_replicas = ep.max_replicas;
-        if (!ep.max_replicas && ep.min_replicas) ep.max_replicas = ep.min_replicas;
-        const Replica* worker = job.FindReplica("Worker");
-        if (!ep.min_replicas && !ep.max_replicas && worker != nullptr) {
-          ep.min_replicas = ep.max_replicas = worker->spec.replicas;
-        }
-      }
-      break;
-    case JobKind::kXDLJob:
-      if (!run_policy.backoff_limit) run_policy.backoff_limit = 20;
-      if (!spec.min_finish_work_num && !spec.min_finish_work_rate) spec.min_finish_work_rate = 90;
-      break;
-    case JobKind::kXGBoostJob:
-      break;
-  }
+  if (kind.hooks != nullptr && kind.hooks->default_spec != nullptr) kind.hooks->default_spec(job);
   return result;
 }
 

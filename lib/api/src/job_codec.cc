@@ -3,143 +3,75 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "codec_fields.h"
+#include "kinds/kind_hooks.h"
 
 namespace kubedl::api {
-namespace {
+namespace internal {
 
-std::string Join(const std::string& parent, std::string_view key) {
+std::string JoinPath(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : absl::StrCat(parent, ".", std::string(key));
 }
 
-// Reads typed fields of one object, recording a FieldError for each wrongly-typed one.
-class Reader {
- public:
-  explicit Reader(FieldErrors* errors) : errors_(errors) {}
+const Json* FieldReader::Get(const Json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
 
-  const Json* Get(const Json& obj, std::string_view key) {
-    if (!obj.is_object()) return nullptr;
-    auto it = obj.find(std::string(key));
-    if (it == obj.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  std::optional<int64_t> Int(const Json& obj, std::string_view key, const std::string& path) {
-    const Json* v = Get(obj, key);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_number_integer()) {
-      if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t{INT64_MAX}) {
-        TypeError(path, key, *v, "must be a 64-bit integer");
-        return std::nullopt;
-      }
-      return v->get<int64_t>();
+std::optional<int64_t> FieldReader::Int(const Json& obj, std::string_view key,
+                                        const std::string& path) {
+  const Json* v = Get(obj, key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_number_integer()) {
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t{INT64_MAX}) {
+      TypeError(path, key, *v, "must be a 64-bit integer");
+      return std::nullopt;
     }
-    TypeError(path, key, *v, "must be of type integer");
-    return std::nullopt;
+    return v->get<int64_t>();
   }
-
-  std::optional<std::string> String(const Json& obj, std::string_view key,
-                                    const std::string& path) {
-    const Json* v = Get(obj, key);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_string()) return v->get<std::string>();
-    TypeError(path, key, *v, "must be of type string");
-    return std::nullopt;
-  }
-
-  std::optional<bool> Bool(const Json& obj, std::string_view key, const std::string& path) {
-    const Json* v = Get(obj, key);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_boolean()) return v->get<bool>();
-    TypeError(path, key, *v, "must be of type boolean");
-    return std::nullopt;
-  }
-
-  const Json* Object(const Json& obj, std::string_view key, const std::string& path) {
-    const Json* v = Get(obj, key);
-    if (v == nullptr) return nullptr;
-    if (v->is_object()) return v;
-    TypeError(path, key, *v, "must be of type object");
-    return nullptr;
-  }
-
-  const Json* Array(const Json& obj, std::string_view key, const std::string& path) {
-    const Json* v = Get(obj, key);
-    if (v == nullptr) return nullptr;
-    if (v->is_array()) return v;
-    TypeError(path, key, *v, "must be of type array");
-    return nullptr;
-  }
-
-  void TypeError(const std::string& path, std::string_view key, const Json& v,
-                 std::string what) {
-    errors_->push_back(Invalid(Join(path, key), v, std::move(what)));
-  }
-
- private:
-  FieldErrors* errors_;
-};
-
-SchedulingPolicy ReadSchedulingPolicy(Reader& r, const Json& obj, const std::string& path) {
-  SchedulingPolicy p;
-  p.min_available = r.Int(obj, "minAvailable", path);
-  p.queue = r.String(obj, "queue", path);
-  if (const Json* res = r.Object(obj, "minResources", path)) p.min_resources = *res;
-  p.priority_class = r.String(obj, "priorityClass", path);
-  p.schedule_timeout_seconds = r.Int(obj, "scheduleTimeoutSeconds", path);
-  return p;
+  TypeError(path, key, *v, "must be of type integer");
+  return std::nullopt;
 }
 
-RunPolicy ReadRunPolicy(Reader& r, const Json& obj, const std::string& path) {
-  RunPolicy p;
-  p.clean_pod_policy = r.String(obj, "cleanPodPolicy", path);
-  p.ttl_seconds_after_finished = r.Int(obj, "ttlSecondsAfterFinished", path);
-  p.active_deadline_seconds = r.Int(obj, "activeDeadlineSeconds", path);
-  p.backoff_limit = r.Int(obj, "backoffLimit", path);
-  p.suspend = r.Bool(obj, "suspend", path);
-  std::string sp_path = Join(path, "schedulingPolicy");
-  if (const Json* sp = r.Object(obj, "schedulingPolicy", path)) {
-    p.scheduling_policy = ReadSchedulingPolicy(r, *sp, sp_path);
-  }
-  return p;
+std::optional<std::string> FieldReader::String(const Json& obj, std::string_view key,
+                                               const std::string& path) {
+  const Json* v = Get(obj, key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_string()) return v->get<std::string>();
+  TypeError(path, key, *v, "must be of type string");
+  return std::nullopt;
 }
 
-ElasticPolicy ReadElasticPolicy(Reader& r, const Json& obj, const std::string& path) {
-  ElasticPolicy p;
-  p.min_replicas = r.Int(obj, "minReplicas", path);
-  p.max_replicas = r.Int(obj, "maxReplicas", path);
-  p.rdzv_backend = r.String(obj, "rdzvBackend", path);
-  p.rdzv_port = r.Int(obj, "rdzvPort", path);
-  p.rdzv_host = r.String(obj, "rdzvHost", path);
-  p.rdzv_id = r.String(obj, "rdzvId", path);
-  if (const Json* conf = r.Array(obj, "rdzvConf", path)) {
-    for (size_t i = 0; i < conf->size(); ++i) {
-      std::string item_path = absl::StrCat(path, ".rdzvConf[", i, "]");
-      const Json& item = (*conf)[i];
-      if (!item.is_object()) {
-        r.TypeError(absl::StrCat(path, ".rdzvConf"), absl::StrCat("[", i, "]"), item,
-                    "must be of type object");
-        continue;
-      }
-      p.rdzv_conf.push_back({r.String(item, "key", item_path).value_or(""),
-                             r.String(item, "value", item_path).value_or("")});
-    }
-  }
-  p.standalone = r.Bool(obj, "standalone", path);
-  p.max_restarts = r.Int(obj, "maxRestarts", path);
-  return p;
+std::optional<bool> FieldReader::Bool(const Json& obj, std::string_view key,
+                                      const std::string& path) {
+  const Json* v = Get(obj, key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_boolean()) return v->get<bool>();
+  TypeError(path, key, *v, "must be of type boolean");
+  return std::nullopt;
 }
 
-// Writes `value` at `key` unless the same value is already there (so numbers keep the exact
-// representation they were parsed with); nullopt removes the key.
-template <class T>
-void Put(Json& obj, const char* key, const std::optional<T>& value) {
-  if (!value) {
-    obj.erase(key);
-    return;
-  }
-  Json v = *value;
-  auto it = obj.find(key);
-  if (it == obj.end() || *it != v) obj[key] = std::move(v);
+const Json* FieldReader::Object(const Json& obj, std::string_view key, const std::string& path) {
+  const Json* v = Get(obj, key);
+  return v == nullptr || v->is_object() ? v : Mistyped(path, key, *v, "object");
+}
+
+const Json* FieldReader::Array(const Json& obj, std::string_view key, const std::string& path) {
+  const Json* v = Get(obj, key);
+  return v == nullptr || v->is_array() ? v : Mistyped(path, key, *v, "array");
+}
+
+const Json* FieldReader::Mistyped(const std::string& path, std::string_view key, const Json& v,
+                                  const char* type) {
+  TypeError(path, key, v, std::string("must be of type ") + type);
+  return nullptr;
+}
+
+void FieldReader::TypeError(const std::string& path, std::string_view key, const Json& v,
+                            std::string what) {
+  errors_->push_back(Invalid(JoinPath(path, key), v, std::move(what)));
 }
 
 Json& ObjectAt(Json& obj, const char* key) {
@@ -148,42 +80,36 @@ Json& ObjectAt(Json& obj, const char* key) {
   return v;
 }
 
-void WriteSchedulingPolicy(Json& obj, const SchedulingPolicy& p) {
-  Put(obj, "minAvailable", p.min_available);
-  Put(obj, "queue", p.queue);
-  Put(obj, "minResources", p.min_resources);
-  Put(obj, "priorityClass", p.priority_class);
-  Put(obj, "scheduleTimeoutSeconds", p.schedule_timeout_seconds);
-}
-
-void WriteRunPolicyFields(Json& obj, const RunPolicy& p) {
-  Put(obj, "cleanPodPolicy", p.clean_pod_policy);
-  Put(obj, "ttlSecondsAfterFinished", p.ttl_seconds_after_finished);
-  Put(obj, "activeDeadlineSeconds", p.active_deadline_seconds);
-  Put(obj, "backoffLimit", p.backoff_limit);
-  Put(obj, "suspend", p.suspend);
-  if (p.scheduling_policy) {
-    WriteSchedulingPolicy(ObjectAt(obj, "schedulingPolicy"), *p.scheduling_policy);
-  } else {
-    obj.erase("schedulingPolicy");
+// The run policy's keys, in spec.runPolicy and (legacy) directly under spec. Each list, in JSON
+// order, serves both ParseJob and ToJson.
+template <>
+struct JsonFields<SchedulingPolicy> {
+  template <class V, class S>
+  static void Visit(V&& v, S& p) {
+    v("minAvailable", p.min_available), v("queue", p.queue), v("minResources", p.min_resources),
+        v("priorityClass", p.priority_class),
+        v("scheduleTimeoutSeconds", p.schedule_timeout_seconds);
   }
-}
+};
 
-void WriteElasticPolicy(Json& obj, const ElasticPolicy& p) {
-  Put(obj, "minReplicas", p.min_replicas);
-  Put(obj, "maxReplicas", p.max_replicas);
-  Put(obj, "rdzvBackend", p.rdzv_backend);
-  Put(obj, "rdzvPort", p.rdzv_port);
-  Put(obj, "rdzvHost", p.rdzv_host);
-  Put(obj, "rdzvId", p.rdzv_id);
-  if (!p.rdzv_conf.empty() || obj.contains("rdzvConf")) {
-    Json conf = Json::array();
-    for (const auto& c : p.rdzv_conf) conf.push_back({{"key", c.key}, {"value", c.value}});
-    if (!obj.contains("rdzvConf") || obj["rdzvConf"] != conf) obj["rdzvConf"] = conf;
+template <>
+struct JsonFields<RunPolicy> {
+  template <class V, class S>
+  static void Visit(V&& v, S& p) {
+    v("cleanPodPolicy", p.clean_pod_policy),
+        v("ttlSecondsAfterFinished", p.ttl_seconds_after_finished),
+        v("activeDeadlineSeconds", p.active_deadline_seconds), v("backoffLimit", p.backoff_limit),
+        v("suspend", p.suspend), v("schedulingPolicy", p.scheduling_policy);
   }
-  Put(obj, "standalone", p.standalone);
-  Put(obj, "maxRestarts", p.max_restarts);
-}
+};
+
+}  // namespace internal
+
+namespace {
+
+using internal::FieldReader;
+using internal::ObjectAt;
+using internal::Put;
 
 const Json* FindEntry(const Json& map, const std::string& type) {
   if (!map.is_object()) return nullptr;
@@ -194,7 +120,7 @@ const Json* FindEntry(const Json& map, const std::string& type) {
   return nullptr;
 }
 
-JobStatus ReadStatus(Reader& r, const Json& obj) {
+JobStatus ReadStatus(FieldReader& r, const Json& obj) {
   JobStatus s;
   if (const Json* conditions = r.Array(obj, "conditions", "status")) {
     for (size_t i = 0; i < conditions->size(); ++i) {
@@ -309,7 +235,7 @@ absl::StatusOr<Job> ParseJob(Json&& moved_object, FieldErrors* type_errors) {
                                                    kind_name, "\" is not a KubeDL job kind"));
   }
   FieldErrors errors;
-  Reader r(&errors);
+  FieldReader r(&errors);
   Job job;
   job.kind = kind->kind;
   job.raw = std::move(moved_object);
@@ -350,27 +276,10 @@ absl::StatusOr<Job> ParseJob(Json&& moved_object, FieldErrors* type_errors) {
         s.replica_specs.push_back(std::move(replica));
       }
     }
-    if (const Json* rp = r.Object(*spec, "runPolicy", "spec")) {
-      s.run_policy = ReadRunPolicy(r, *rp, "spec.runPolicy");
-    }
-    s.legacy_run_policy = ReadRunPolicy(r, *spec, "spec");
-    switch (kind->kind) {
-      case JobKind::kTFJob:
-        s.success_policy = r.String(*spec, "successPolicy", "spec");
-        s.enable_dynamic_worker = r.Bool(*spec, "enableDynamicWorker", "spec");
-        break;
-      case JobKind::kPyTorchJob:
-        s.nproc_per_node = r.String(*spec, "nprocPerNode", "spec");
-        if (const Json* ep = r.Object(*spec, "elasticPolicy", "spec")) {
-          s.elastic_policy = ReadElasticPolicy(r, *ep, "spec.elasticPolicy");
-        }
-        break;
-      case JobKind::kXDLJob:
-        s.min_finish_work_num = r.Int(*spec, "minFinishWorkNum", "spec");
-        s.min_finish_work_rate = r.Int(*spec, "minFinishWorkRate", "spec");
-        break;
-      case JobKind::kXGBoostJob:
-        break;
+    internal::ReadVisitor(r, *spec, "spec")("runPolicy", s.run_policy);
+    internal::ReadFields(r, *spec, "spec", s.legacy_run_policy);
+    if (kind->hooks != nullptr && kind->hooks->read_spec != nullptr) {
+      kind->hooks->read_spec(r, *spec, s);
     }
   }
   if (const Json* status = r.Object(object, "status", "")) job.status = ReadStatus(r, *status);
@@ -410,32 +319,9 @@ Json WriteJobOver(Json out, const Job& job) {
     }
     if (!spec.contains(map_key) || spec[map_key] != map) spec[map_key] = std::move(map);
   }
-  if (s.run_policy) {
-    WriteRunPolicyFields(ObjectAt(spec, "runPolicy"), *s.run_policy);
-  } else {
-    spec.erase("runPolicy");
-  }
-  WriteRunPolicyFields(spec, s.legacy_run_policy);
-  switch (kind.kind) {
-    case JobKind::kTFJob:
-      Put(spec, "successPolicy", s.success_policy);
-      Put(spec, "enableDynamicWorker", s.enable_dynamic_worker);
-      break;
-    case JobKind::kPyTorchJob:
-      Put(spec, "nprocPerNode", s.nproc_per_node);
-      if (s.elastic_policy) {
-        WriteElasticPolicy(ObjectAt(spec, "elasticPolicy"), *s.elastic_policy);
-      } else {
-        spec.erase("elasticPolicy");
-      }
-      break;
-    case JobKind::kXDLJob:
-      Put(spec, "minFinishWorkNum", s.min_finish_work_num);
-      Put(spec, "minFinishWorkRate", s.min_finish_work_rate);
-      break;
-    case JobKind::kXGBoostJob:
-      break;
-  }
+  internal::WriteVisitor{spec}("runPolicy", s.run_policy);
+  internal::WriteFields(spec, s.legacy_run_policy);
+  if (kind.hooks != nullptr && kind.hooks->write_spec != nullptr) kind.hooks->write_spec(spec, s);
   if (out.contains("status") || job.status != JobStatus{}) {
     WriteStatus(ObjectAt(out, "status"), job.status);
   }
@@ -461,7 +347,7 @@ Json ToJson(const JobStatus& status) {
 
 absl::StatusOr<JobStatus> ParseJobStatus(const Json& status) {
   FieldErrors errors;
-  Reader r(&errors);
+  FieldReader r(&errors);
   JobStatus s = ReadStatus(r, status);
   if (!errors.empty()) return TypeErrorsStatus(errors);
   return s;

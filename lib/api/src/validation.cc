@@ -8,11 +8,11 @@
 #include <string_view>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/api/code_sync.h"
 #include "kubedl/common/json_access.h"
 #include "kubedl/api/pod_schema.h"
+#include "kinds/kind_hooks.h"
 
 namespace kubedl::api {
 namespace {
@@ -94,10 +94,10 @@ std::string QualifiedNameProblem(const std::string& key) {
   return "";
 }
 
-class Validator {
+class Validator : public internal::KindValidation {
  public:
   Validator(const Job& job, const Job* old, const ValidationOptions& options)
-      : job_(job), old_(old), options_(options), kind_(job.descriptor()) {}
+      : KindValidation(job), old_(old), options_(options) {}
 
   FieldErrors Run() {
     ValidateName();
@@ -105,12 +105,7 @@ class Validator {
     ValidateReplicaTotal();
     ValidateImpliedNames();
     ValidateRunPolicy();
-    switch (kind_.kind) {
-      case JobKind::kTFJob: ValidateTF(); break;
-      case JobKind::kPyTorchJob: ValidateMasterWorker(/*master_required=*/false); ValidatePyTorch(); break;
-      case JobKind::kXGBoostJob: ValidateMasterWorker(/*master_required=*/true); break;
-      case JobKind::kXDLJob: ValidateXDL(); break;
-    }
+    if (kind_.hooks != nullptr && kind_.hooks->validate != nullptr) kind_.hooks->validate(*this);
     if (job_.annotations.count(std::string(kCodeSyncAnnotation))) {
       (void)ParseCodeSyncConfig(job_.annotations.at(std::string(kCodeSyncAnnotation)), &errors_);
     }
@@ -119,28 +114,6 @@ class Validator {
   }
 
  private:
-  std::string MapPath() const { return absl::StrCat("spec.", A(kind_.replica_specs_key)); }
-  std::string ReplicaPath(const std::string& type) const {
-    return absl::StrCat(MapPath(), "[", type, "]");
-  }
-
-  void NonNegative(const std::optional<int64_t>& v, const std::string& path,
-                   int64_t max = kMaxInt32) {
-    if (!v) return;
-    if (*v < 0) {
-      errors_.push_back(Invalid(path, *v, "must be greater than or equal to 0"));
-    } else if (*v > max) {
-      errors_.push_back(Invalid(path, *v, absl::StrCat("must be less than or equal to ", max)));
-    }
-  }
-
-  void OneOf(const std::optional<std::string>& v, const std::string& path,
-             const std::vector<std::string>& allowed) {
-    if (v && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-      errors_.push_back(NotSupported(path, *v, allowed));
-    }
-  }
-
   void ValidateName() {
     if (job_.name.empty()) {
       // generateName: the API server picks the name after mutating admission. (Looked up in
@@ -369,82 +342,6 @@ class Validator {
     ValidateRunPolicyFields(job_.spec.legacy_run_policy, "spec");
   }
 
-  void ValidateTF() {
-    const Replica* chief = job_.FindReplica("Chief");
-    const Replica* master = job_.FindReplica("Master");
-    if (chief != nullptr && master != nullptr) {
-      errors_.push_back(Forbidden(MapPath(), "at most one of Chief and Master may be specified"));
-    }
-    for (const Replica* r : {chief, master}) {
-      if (r != nullptr && r->spec.replicas.value_or(1) > 1) {
-        errors_.push_back(Invalid(ReplicaPath(r->type) + ".replicas", *r->spec.replicas,
-                                  "must be less than or equal to 1"));
-      }
-    }
-    OneOf(job_.spec.success_policy, "spec.successPolicy", {"", "AllWorkers"});
-  }
-
-  void ValidateMasterWorker(bool master_required) {
-    const Replica* master = job_.FindReplica("Master");
-    if (master == nullptr) {
-      if (master_required) {
-        errors_.push_back(Required(ReplicaPath("Master"), "a Master replica is required"));
-      }
-    } else if (master->spec.replicas.value_or(1) != 1) {
-      errors_.push_back(Invalid(ReplicaPath("Master") + ".replicas", *master->spec.replicas,
-                                "must be 1"));
-    }
-  }
-
-  void ValidatePyTorch() {
-    const Replica* worker = job_.FindReplica("Worker");
-    if (worker != nullptr && worker->spec.replicas.value_or(1) < 1) {
-      errors_.push_back(Invalid(ReplicaPath("Worker") + ".replicas", *worker->spec.replicas,
-                                "must be greater than or equal to 1"));
-    }
-    if (const auto& n = job_.spec.nproc_per_node) {
-      int64_t count = 0;
-      bool ok = *n == "auto" || *n == "cpu" || *n == "gpu" ||
-                (absl::SimpleAtoi(*n, &count) && count >= 1);
-      if (!ok) {
-        errors_.push_back(Invalid("spec.nprocPerNode", *n,
-                                  "must be \"auto\", \"cpu\", \"gpu\" or a positive integer"));
-      }
-    }
-    if (!job_.spec.elastic_policy) return;
-    const ElasticPolicy& ep = *job_.spec.elastic_policy;
-    if (worker == nullptr) {
-      errors_.push_back(Required(ReplicaPath("Worker"), "elasticPolicy needs a Worker replica"));
-    }
-    if (ep.min_replicas && *ep.min_replicas < 1) {
-      errors_.push_back(Invalid("spec.elasticPolicy.minReplicas", *ep.min_replicas,
-                                "must be greater than or equal to 1"));
-    }
-    if (ep.min_replicas && ep.max_replicas && *ep.max_replicas < *ep.min_replicas) {
-      errors_.push_back(Invalid("spec.elasticPolicy.maxReplicas", *ep.max_replicas,
-                                "must be greater than or equal to minReplicas"));
-    }
-    OneOf(ep.rdzv_backend, "spec.elasticPolicy.rdzvBackend", {"c10d", "etcd", "etcd-v2"});
-    if (ep.rdzv_port && (*ep.rdzv_port < 1 || *ep.rdzv_port > 65535)) {
-      errors_.push_back(Invalid("spec.elasticPolicy.rdzvPort", *ep.rdzv_port,
-                                "must be between 1 and 65535, inclusive"));
-    }
-    NonNegative(ep.max_restarts, "spec.elasticPolicy.maxRestarts");
-    for (size_t i = 0; i < ep.rdzv_conf.size(); ++i) {
-      if (ep.rdzv_conf[i].key.empty()) {
-        errors_.push_back(Required(absl::StrCat("spec.elasticPolicy.rdzvConf[", i, "].key")));
-      }
-    }
-  }
-
-  void ValidateXDL() {
-    NonNegative(job_.spec.min_finish_work_num, "spec.minFinishWorkNum");
-    if (const auto& rate = job_.spec.min_finish_work_rate; rate && (*rate < 1 || *rate > 100)) {
-      errors_.push_back(Invalid("spec.minFinishWorkRate", *rate,
-                                "must be between 1 and 100, inclusive"));
-    }
-  }
-
   void ValidateUpdate() {
     auto queue_of = [](const Job& j) -> std::optional<std::string> {
       RunPolicy p = EffectiveRunPolicy(j.spec);
@@ -470,14 +367,52 @@ class Validator {
     }
   }
 
-  const Job& job_;
   const Job* old_;
   const ValidationOptions& options_;
-  const KindDescriptor& kind_;
-  FieldErrors errors_;
 };
 
 }  // namespace
+
+namespace internal {
+
+std::string KindValidation::MapPath() const {
+  return absl::StrCat("spec.", A(kind_.replica_specs_key));
+}
+
+std::string KindValidation::ReplicaPath(const std::string& type) const {
+  return absl::StrCat(MapPath(), "[", type, "]");
+}
+
+void KindValidation::NonNegative(const std::optional<int64_t>& v, const std::string& path,
+                                 int64_t max) {
+  if (!v) return;
+  if (*v < 0) {
+    errors_.push_back(Invalid(path, *v, "must be greater than or equal to 0"));
+  } else if (*v > max) {
+    errors_.push_back(Invalid(path, *v, absl::StrCat("must be less than or equal to ", max)));
+  }
+}
+
+void KindValidation::OneOf(const std::optional<std::string>& v, const std::string& path,
+                           const std::vector<std::string>& allowed) {
+  if (v && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+    errors_.push_back(NotSupported(path, *v, allowed));
+  }
+}
+
+void KindValidation::MasterWorker(bool master_required) {
+  const Replica* master = job_.FindReplica("Master");
+  if (master == nullptr) {
+    if (master_required) {
+      errors_.push_back(Required(ReplicaPath("Master"), "a Master replica is required"));
+    }
+  } else if (master->spec.replicas.value_or(1) != 1) {
+    errors_.push_back(Invalid(ReplicaPath("Master") + ".replicas", *master->spec.replicas,
+                              "must be 1"));
+  }
+}
+
+}  // namespace internal
 
 FieldErrors ValidateJob(const Job& job, const Job* old_job, const ValidationOptions& options) {
   return Validator(job, old_job, options).Run();

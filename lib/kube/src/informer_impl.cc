@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "glog/logging.h"
+#include "kubedl/common/backoff.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/informer.h"
 
@@ -136,17 +136,20 @@ class InformerImpl final : public Informer {
   using IndexMap = std::unordered_map<std::string, std::unordered_set<std::string>>;
 
   void Run() {
-    absl::Duration backoff = options_.initial_backoff;
+    // Up to twice the delay, so informers restarted together do not retry in step.
+    common::Backoff backoff({.initial = options_.initial_backoff,
+                             .max = options_.max_backoff,
+                             .min_jitter = 1.0,
+                             .max_jitter = 2.0});
     bool need_list = true;
-    std::mt19937_64 rng(std::random_device{}());
+    std::mt19937_64 rng(std::random_device{}());  // spreads the watch timeouts
     while (!Stopping()) {
       if (need_list) {
         absl::Status listed = ListAndReplace();
         if (!listed.ok()) {
           LOG(WARNING) << "informer " << options_.resource.resource << ": list failed: "
                        << listed;
-          SleepUnlessStopping(Jitter(backoff, rng));
-          backoff = std::min(backoff * 2, options_.max_backoff);
+          SleepUnlessStopping(backoff.Next());
           continue;
         }
         need_list = false;
@@ -169,8 +172,7 @@ class InformerImpl final : public Informer {
         }
         LOG(WARNING) << "informer " << options_.resource.resource << ": watch failed: "
                      << stream.status();
-        SleepUnlessStopping(Jitter(backoff, rng));
-        backoff = std::min(backoff * 2, options_.max_backoff);
+        SleepUnlessStopping(backoff.Next());
         continue;
       }
       {
@@ -185,17 +187,16 @@ class InformerImpl final : public Informer {
       }
       switch (outcome) {
         case WatchOutcome::kClosed:
-          backoff = options_.initial_backoff;
+          backoff.Reset();
           break;  // re-watch from the last resourceVersion
         case WatchOutcome::kGone:
           need_list = true;
           break;
         case WatchOutcome::kBroken:
-          SleepUnlessStopping(Jitter(backoff, rng));
-          backoff = std::min(backoff * 2, options_.max_backoff);
+          SleepUnlessStopping(backoff.Next());
           break;
         case WatchOutcome::kProgress:
-          backoff = options_.initial_backoff;
+          backoff.Reset();
           break;
       }
     }
@@ -389,9 +390,6 @@ class InformerImpl final : public Informer {
     absl::MutexLock lock(&stream_mu_);
     stream_mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
     return stopping_;
-  }
-  static absl::Duration Jitter(absl::Duration d, std::mt19937_64& rng) {
-    return d + d * (static_cast<double>(rng() % 1000) / 1000.0);
   }
   void synced_notify_once() {
     if (!synced_.HasBeenNotified()) synced_.Notify();

@@ -1,9 +1,8 @@
 #include "kubedl/kube/leader_election.h"
 
-#include <random>
-
 #include "absl/time/clock.h"
 #include "glog/logging.h"
+#include "kubedl/common/backoff.h"
 #include "kubedl/kube/errors.h"
 
 namespace kubedl::kube {
@@ -139,11 +138,6 @@ bool LeaderElector::SleepUnlessStopped(absl::Duration d) {
   return stopped_;
 }
 
-absl::Duration LeaderElector::Jittered(absl::Duration d) {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return d + d * 1.2 * (static_cast<double>(rng() % 1000) / 1000.0);
-}
-
 void LeaderElector::Run() {
   auto report_leader = [this] {
     std::string leader = CurrentLeader();
@@ -155,12 +149,18 @@ void LeaderElector::Run() {
     }
     if (changed && config_.on_new_leader) config_.on_new_leader(leader);
   };
-  // Acquire.
+  // Acquire, retrying every retry period plus up to 1.2 of it (client-go's JitterFactor), so
+  // candidates started together do not collide on every attempt.
+  common::Backoff retry({.initial = config_.retry_period,
+                         .max = config_.retry_period,
+                         .factor = 1,
+                         .min_jitter = 1.0,
+                         .max_jitter = 2.2});
   while (true) {
     bool acquired = TryAcquireOrRenew();
     report_leader();
     if (acquired) break;
-    if (SleepUnlessStopped(Jittered(config_.retry_period))) return;
+    if (SleepUnlessStopped(retry.Next())) return;
   }
   LOG(INFO) << "leader election: " << config_.identity << " leads " << lock_.Describe();
   if (config_.on_started_leading) config_.on_started_leading();

@@ -42,6 +42,13 @@ Labels GetLabels(const Object& obj) {
   return out;
 }
 
+bool BeingDeleted(const Object& obj) {
+  const Object* m = Metadata(obj);
+  if (!m) return false;
+  auto it = m->find("deletionTimestamp");
+  return it != m->end() && !it->is_null();
+}
+
 std::string ControllerUid(const Object& obj) {
   const Object* m = Metadata(obj);
   if (!m) return {};

@@ -1,7 +1,6 @@
 #include "kubedl/kube/work_queue.h"
 
 #include <algorithm>
-#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -12,6 +11,7 @@
 #include <unordered_set>
 
 #include "glog/logging.h"
+#include "kubedl/common/backoff.h"
 #include "kubedl/kube/rate_limiter.h"
 
 namespace kubedl::kube {
@@ -19,15 +19,12 @@ namespace {
 
 class ItemExponentialRateLimiter final : public RateLimiter {
  public:
-  ItemExponentialRateLimiter(absl::Duration base, absl::Duration max) : base_(base), max_(max) {}
+  ItemExponentialRateLimiter(absl::Duration base, absl::Duration max)
+      : options_{.initial = base, .max = max} {}
 
   absl::Duration When(const std::string& item) override {
     std::lock_guard lock(mu_);
-    int failures = failures_[item]++;
-    double factor = std::pow(2.0, std::min(failures, 62));
-    double seconds = absl::ToDoubleSeconds(base_) * factor;
-    if (seconds >= absl::ToDoubleSeconds(max_)) return max_;
-    return absl::Seconds(seconds);
+    return failures_.try_emplace(item, options_).first->second.Next();
   }
   void Forget(const std::string& item) override {
     std::lock_guard lock(mu_);
@@ -36,13 +33,13 @@ class ItemExponentialRateLimiter final : public RateLimiter {
   int NumRequeues(const std::string& item) override {
     std::lock_guard lock(mu_);
     auto it = failures_.find(item);
-    return it == failures_.end() ? 0 : it->second;
+    return it == failures_.end() ? 0 : it->second.Attempts();
   }
 
  private:
-  const absl::Duration base_, max_;
+  const common::BackoffOptions options_;
   std::mutex mu_;
-  std::unordered_map<std::string, int> failures_;
+  std::unordered_map<std::string, common::Backoff> failures_;  // items that failed since Forget
 };
 
 class MaxOfRateLimiter final : public RateLimiter {
@@ -62,8 +59,8 @@ class MaxOfRateLimiter final : public RateLimiter {
 
 class WorkQueueImpl final : public WorkQueue {
  public:
-  explicit WorkQueueImpl(std::unique_ptr<RateLimiter> limiter)
-      : limiter_(std::move(limiter)), delay_thread_([this] { DelayLoop(); }) {}
+  WorkQueueImpl(std::unique_ptr<RateLimiter> limiter, Clock& clock)
+      : limiter_(std::move(limiter)), clock_(clock), delay_thread_([this] { DelayLoop(); }) {}
 
   ~WorkQueueImpl() override {
     ShutDown();
@@ -80,7 +77,7 @@ class WorkQueueImpl final : public WorkQueue {
     std::lock_guard lock(mu_);
     if (shutting_down_) return;
     // Keep the earliest deadline per item.
-    absl::Time at = absl::Now() + delay;
+    absl::Time at = clock_.Now() + delay;
     auto it = waiting_at_.find(item);
     if (it != waiting_at_.end() && it->second <= at) return;
     waiting_at_[item] = at;
@@ -94,6 +91,7 @@ class WorkQueueImpl final : public WorkQueue {
 
   std::optional<std::string> Get() override {
     std::unique_lock lock(mu_);
+    QueueDueLocked(clock_.Now());
     cv_.wait(lock, [&] { return !queue_.empty() || shutting_down_; });
     if (queue_.empty()) return std::nullopt;
     std::string item = std::move(queue_.front());
@@ -114,6 +112,7 @@ class WorkQueueImpl final : public WorkQueue {
 
   size_t Len() override {
     std::lock_guard lock(mu_);
+    QueueDueLocked(clock_.Now());
     return queue_.size();
   }
 
@@ -140,20 +139,11 @@ class WorkQueueImpl final : public WorkQueue {
     cv_.notify_one();
   }
 
-  void DelayLoop() {
-    std::unique_lock lock(mu_);
-    while (!shutting_down_) {
-      if (waiting_.empty()) {
-        delay_cv_.wait(lock);
-        continue;
-      }
-      absl::Time now = absl::Now();
-      const auto& [at, item] = waiting_.top();
-      if (at > now) {
-        delay_cv_.wait_for(lock, absl::ToChronoNanoseconds(at - now));
-        continue;
-      }
-      std::string ready = item;
+  // Queues the delayed items whose time has come. The delay thread does it when a deadline
+  // passes; Get() and Len() do it too, so a fake clock's time counts as soon as it is set.
+  void QueueDueLocked(absl::Time now) {
+    while (!waiting_.empty() && waiting_.top().first <= now) {
+      std::string ready = waiting_.top().second;
       waiting_.pop();
       auto it = waiting_at_.find(ready);
       if (it != waiting_at_.end() && it->second <= now) {
@@ -163,7 +153,21 @@ class WorkQueueImpl final : public WorkQueue {
     }
   }
 
+  void DelayLoop() {
+    std::unique_lock lock(mu_);
+    while (!shutting_down_) {
+      absl::Time now = clock_.Now();
+      QueueDueLocked(now);
+      if (waiting_.empty()) {
+        delay_cv_.wait(lock);
+      } else {
+        delay_cv_.wait_for(lock, absl::ToChronoNanoseconds(waiting_.top().first - now));
+      }
+    }
+  }
+
   std::unique_ptr<RateLimiter> limiter_;
+  Clock& clock_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable delay_cv_;
@@ -191,8 +195,8 @@ std::unique_ptr<RateLimiter> NewDefaultControllerRateLimiter(absl::Duration base
                                             clock);
 }
 
-std::unique_ptr<WorkQueue> NewWorkQueue(std::unique_ptr<RateLimiter> limiter) {
-  return std::make_unique<WorkQueueImpl>(std::move(limiter));
+std::unique_ptr<WorkQueue> NewWorkQueue(std::unique_ptr<RateLimiter> limiter, Clock& clock) {
+  return std::make_unique<WorkQueueImpl>(std::move(limiter), clock);
 }
 
 Workers::Workers(WorkQueue& queue, int count,

@@ -15,10 +15,6 @@ namespace {
 
 using kube::Object;
 
-kube::ResourceRef JobResource(const api::KindDescriptor& kind) {
-  return {std::string(kind.group), std::string(kind.version), std::string(kind.plural), true};
-}
-
 // What the reconciler reads of a pod: metadata (minus managedFields) and status. Dropping the
 // spec keeps a cached pod small.
 void SlimPod(Object& pod) {

@@ -1,7 +1,9 @@
 #pragma once
-// What a training framework adds to the shared job controller (SPEC §4–5). The core owns pods,
-// services, expectations, restarts and the status machine; a Framework only answers questions
-// about its own kind. Implementations are stateless and thread-safe.
+// What a job kind adds to the shared job controller (SPEC §4–5): the reconciler side of a kind's
+// plug-in (docs/adding-a-kind.md). The core owns pods, services, extra owned objects,
+// expectations, restarts and the status machine; a Framework only answers questions about its
+// own kind. Implementations are stateless and thread-safe, and register themselves with
+// KUBEDL_REGISTER_FRAMEWORK in their folder under frameworks/.
 //
 //   const Framework& tf = FrameworkFor(api::JobKind::kTFJob);
 //   RETURN_IF_ERROR(tf.DecoratePod(job, "Worker", 0, options, pod));
@@ -17,6 +19,7 @@
 #include "kubedl/api/job.h"
 #include "kubedl/api/json.h"
 #include "kubedl/api/kind.h"
+#include "kubedl/kube/resource.h"
 
 namespace kubedl::reconciler {
 
@@ -49,6 +52,17 @@ using ReplicaStates = std::map<std::string, ReplicaState, std::less<>>;
 // (exit codes, backoff, deadlines); a framework only says when the job runs and when it is done.
 enum class JobProgress { kNotRunning, kRunning, kSucceeded };
 
+// An object other than pods and services that a job owns (MPI's ConfigMap, ServiceAccount,
+// Role and RoleBinding; a PyTorch job's HorizontalPodAutoscaler). The core creates it when
+// missing, updates it when what the plug-in wants differs, and deletes the job's objects of the
+// plug-in's OwnedResources() that are no longer wanted.
+struct OwnedObject {
+  kube::ResourceRef resource;
+  // The whole object: apiVersion, kind, metadata.name and its content. The core adds the
+  // namespace, the job's labels and the controller owner reference.
+  api::Json body;
+};
+
 class Framework {
  public:
   virtual ~Framework() = default;
@@ -70,9 +84,35 @@ class Framework {
 
   // Running / Succeeded by the framework's rules (SPEC §5), from this pass's observations.
   virtual JobProgress Progress(const api::Job& job, const ReplicaStates& states) const = 0;
+
+  // The resources whose objects a job of this kind may own besides pods and services; the core
+  // lists the job's objects of these (and only of these) to collect the ones no longer wanted.
+  virtual std::vector<kube::ResourceRef> OwnedResources() const { return {}; }
+  // What the job should own now of OwnedResources(), given this pass's observations (a
+  // suspended job, asked with no states, may want fewer). Asked on every pass of a job that is
+  // not finished.
+  virtual std::vector<OwnedObject> DesiredObjects(const api::Job& job,
+                                                  const ReplicaStates& states,
+                                                  const FrameworkOptions& options) const {
+    (void)job, (void)states, (void)options;
+    return {};
+  }
 };
 
-// The framework of a kind; every JobKind has one.
+// The framework of a kind; every kind of lib/api's table has one (a test checks it).
 const Framework& FrameworkFor(api::JobKind kind);
+// The framework registered for `kind`, or nullptr.
+const Framework* FindFramework(api::JobKind kind);
+
+// Called once per framework, at static initialisation, by KUBEDL_REGISTER_FRAMEWORK.
+bool RegisterFramework(const Framework& framework);
+
+// In a framework's .cc file: `KUBEDL_REGISTER_FRAMEWORK(TensorFlowFramework);`. The reconciler
+// links its frameworks as an object library, so every registration is kept by the linker.
+#define KUBEDL_REGISTER_FRAMEWORK(Type)                                          \
+  namespace {                                                                     \
+  const bool kRegistered##Type = ::kubedl::reconciler::RegisterFramework(*new Type()); \
+  }                                                                               \
+  static_assert(true)
 
 }  // namespace kubedl::reconciler

@@ -9,6 +9,14 @@
 
 namespace kubedl::reconciler {
 
+kube::ResourceRef JobResource(const api::KindDescriptor& kind) {
+  return {std::string(kind.group), std::string(kind.version), std::string(kind.plural), true};
+}
+
+std::string ReplicaMessagePrefix(const api::Job& job) {
+  return absl::StrCat(A(job.descriptor().name), " ", job.namespace_, "/", job.name);
+}
+
 std::string OperatorName(api::JobKind kind) {
   return absl::StrCat(absl::AsciiStrToLower(A(api::Describe(kind).name)), "-controller");
 }

@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "kubedl/api/job.h"
 #include "kubedl/api/kind.h"
+#include "kubedl/kube/resource.h"
 
 namespace kubedl::reconciler {
 
@@ -24,6 +26,8 @@ inline constexpr std::string_view kLegacyLabelReplicaType = "replica-type";
 inline constexpr std::string_view kLegacyLabelReplicaIndex = "replica-index";
 inline constexpr std::string_view kLegacyLabelJobRole = "job-role";
 
+// The API resource of a kind's jobs.
+kube::ResourceRef JobResource(const api::KindDescriptor& kind);
 // "<lower kind>-controller", the operator-name label value of a kind.
 std::string OperatorName(api::JobKind kind);
 // "<job>-<lower type>-<index>": the pod's and its service's name.
@@ -34,6 +38,8 @@ std::map<std::string, std::string> JobLabels(api::JobKind kind, std::string_view
 std::map<std::string, std::string> ReplicaLabels(api::JobKind kind, std::string_view job,
                                                  std::string_view replica_type, int64_t index,
                                                  bool master);
+// "TFJob ns/name": how messages about a job's replicas name it.
+std::string ReplicaMessagePrefix(const api::Job& job);
 // "TFJob/ns/name": the work-queue key of a job.
 std::string JobKey(api::JobKind kind, std::string_view ns, std::string_view name);
 struct ParsedJobKey {

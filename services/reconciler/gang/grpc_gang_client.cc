@@ -14,7 +14,7 @@
 #include "grpcpp/security/credentials.h"
 #include "kubedl/api/kind.h"
 #include "kubedl/v1/gang_scheduler.grpc.pb.h"
-#include "quantity.h"
+#include "kubedl/kube/quantity.h"
 
 namespace kubedl::reconciler {
 namespace {
@@ -32,29 +32,29 @@ v1::JobRef RefOf(const api::Job& job) {
 }
 
 // A quantity as the API server would have it in JSON: a string, or a plain number.
-absl::StatusOr<gang::Quantity> QuantityOf(const Json& value) {
-  if (value.is_string()) return gang::Quantity::Parse(value.get<std::string>());
-  if (value.is_number_integer()) return gang::Quantity::Parse(std::to_string(value.get<int64_t>()));
+absl::StatusOr<kube::Quantity> QuantityOf(const Json& value) {
+  if (value.is_string()) return kube::Quantity::Parse(value.get<std::string>());
+  if (value.is_number_integer()) return kube::Quantity::Parse(std::to_string(value.get<int64_t>()));
   if (value.is_number_float()) {
     std::ostringstream text;
     text << value.get<double>();
-    return gang::Quantity::Parse(text.str());
+    return kube::Quantity::Parse(text.str());
   }
   return absl::InvalidArgumentError("a quantity must be a string or a number");
 }
 
 // resource -> amount of one container: its requests, and its limits where it requests nothing.
-absl::Status AddContainer(const Json& container, gang::ResourceList& out) {
+absl::Status AddContainer(const Json& container, kube::ResourceList& out) {
   if (!container.is_object()) return absl::OkStatus();
   auto resources = container.find("resources");
   if (resources == container.end() || !resources->is_object()) return absl::OkStatus();
-  gang::ResourceList own;
+  kube::ResourceList own;
   for (const char* key : {"limits", "requests"}) {  // requests last: they win
     auto list = resources->find(key);
     if (list == resources->end() || list->is_null()) continue;
     if (!list->is_object()) return absl::InvalidArgumentError(absl::StrCat(key, " is not a map"));
     for (const auto& [name, value] : list->items()) {
-      absl::StatusOr<gang::Quantity> quantity = QuantityOf(value);
+      absl::StatusOr<kube::Quantity> quantity = QuantityOf(value);
       if (!quantity.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat(key, ".", name, ": ", quantity.status().message()));
@@ -68,10 +68,10 @@ absl::Status AddContainer(const Json& container, gang::ResourceList& out) {
 
 // What one pod of the template needs to be scheduled: the sum over its containers, or an init
 // container's need when that is larger (init containers run one at a time, before the others).
-absl::StatusOr<gang::ResourceList> PodRequests(const Json& pod_template) {
+absl::StatusOr<kube::ResourceList> PodRequests(const Json& pod_template) {
   const Json* spec = nullptr;
   if (auto s = pod_template.find("spec"); s != pod_template.end() && s->is_object()) spec = &*s;
-  gang::ResourceList total;
+  kube::ResourceList total;
   if (spec == nullptr) return total;
   if (auto containers = spec->find("containers");
       containers != spec->end() && containers->is_array()) {
@@ -84,7 +84,7 @@ absl::StatusOr<gang::ResourceList> PodRequests(const Json& pod_template) {
   }
   if (auto inits = spec->find("initContainers"); inits != spec->end() && inits->is_array()) {
     for (size_t i = 0; i < inits->size(); ++i) {
-      gang::ResourceList init;
+      kube::ResourceList init;
       if (absl::Status added = AddContainer((*inits)[i], init); !added.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("spec.initContainers[", i, "].resources.", added.message()));
@@ -249,7 +249,7 @@ absl::StatusOr<v1::EnsureGangRequest> BuildEnsureGangRequest(const api::Job& job
         std::string(api::CanonicalReplicaType(job.descriptor(), replica->type)));
     resources->set_replicas(ClampToInt32(count));
     resources->set_priority_class_name(PriorityClassOf(replica->spec.template_spec));
-    absl::StatusOr<gang::ResourceList> per_pod = PodRequests(replica->spec.template_spec);
+    absl::StatusOr<kube::ResourceList> per_pod = PodRequests(replica->spec.template_spec);
     if (!per_pod.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(std::string(job.descriptor().replica_specs_key), ".",

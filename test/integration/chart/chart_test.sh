@@ -61,9 +61,10 @@ echo "  $have objects created"
 
 secret=$release-kubedl-webhook-tls
 service=$release-kubedl-webhook
+kinds=$(bash "$repo/tools/chart-kinds.sh" | wc -l)  # the chart's list of job kinds
 for cfg in mutatingwebhookconfiguration/$release-kubedl-mutate validatingwebhookconfiguration/$release-kubedl-validate; do
   k get "$cfg" -o jsonpath='{range .webhooks[*]}{.clientConfig.service.name} {.clientConfig.service.namespace} {.clientConfig.service.path}{"\n"}{end}' > "$work/svc.txt"
-  [ "$(wc -l < "$work/svc.txt")" = 4 ] || fail "$cfg does not have one webhook per kind"
+  [ "$(wc -l < "$work/svc.txt")" -eq "$kinds" ] || fail "$cfg does not have one webhook per kind"
   awk -v s="$service" -v n="$ns" '$1 != s || $2 != n {exit 1}' "$work/svc.txt" || fail "$cfg does not point at the webhook service"
   k get "$cfg" -o jsonpath='{.webhooks[0].clientConfig.caBundle}' | base64 -d > "$work/ca.crt"
   k -n "$ns" get secret "$secret" -o jsonpath='{.data.tls\.crt}' | base64 -d > "$work/tls.crt"

@@ -1,11 +1,6 @@
 // Gang scheduling end to end: the real kubedl-reconciler with --gang-scheduler-address, a real
 // gang backend process (kubedl-gang-scheduler or the example Python backend), real jobs, pods
 // on KWOK nodes, PodGroups in the API server.
-#include <signal.h>
-#include <spawn.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -18,6 +13,7 @@
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/object.h"
 #include "kubedl/testing/cluster.h"
+#include "kubedl/testing/service_process.h"
 #include "test/integration/gang/gang_scheduler_process.h"
 
 namespace kubedl::gang {
@@ -34,41 +30,11 @@ const kube::ResourceRef kVolcano{"scheduling.volcano.sh", "v1beta1", "podgroups"
 const kube::ResourceRef kSchedulerPlugins{"scheduling.x-k8s.io", "v1alpha1", "podgroups", true};
 const kube::ResourceRef kKubeBatch{"scheduling.incubator.k8s.io", "v1alpha1", "podgroups", true};
 
-// A process started with posix_spawn and killed with SIGKILL; output to a log file.
-class Process {
- public:
-  explicit Process(std::vector<std::string> args) : args_(std::move(args)) {}
-  ~Process() { Kill(); }
-  bool Start() {
-    std::vector<char*> argv;
-    for (auto& a : args_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    log_ = ::testing::TempDir() + kubedl::testing::RandomName("process") + ".log";
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int spawned = posix_spawn(&pid_, args_[0].c_str(), &actions, nullptr, argv.data(),
-                                    environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) pid_ = -1;
-    return pid_ > 0;
-  }
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  const std::string& log() const { return log_; }
-
- private:
-  std::vector<std::string> args_;
-  std::string log_;
-  pid_t pid_ = -1;
-};
+// A process whose output goes to a log file of its own.
+std::unique_ptr<kubedl::testing::ServiceProcess> LoggedProcess() {
+  return std::make_unique<kubedl::testing::ServiceProcess>(
+      ::testing::TempDir() + kubedl::testing::RandomName("process") + ".log");
+}
 
 std::string Env(const char* name, const std::string& fallback = "") {
   const char* value = std::getenv(name);
@@ -141,8 +107,8 @@ class ReconcilerGangTest : public kubedl::testing::ClusterTest {
       }
       args.push_back(Env("KUBEDL_REPO", ".") + "/examples/gang-backend-python/gang_backend.py");
       args.push_back(absl::StrCat("--port=", port_));
-      python_ = std::make_unique<Process>(args);
-      ASSERT_TRUE(python_->Start());
+      python_ = LoggedProcess();
+      ASSERT_TRUE(python_->Spawn(args));
       address_ = absl::StrCat("127.0.0.1:", port_);
       ASSERT_TRUE(kubedl::testing::Eventually(
           [&] { return std::system(absl::StrCat("bash -c 'exec 3<>/dev/tcp/127.0.0.1/", port_,
@@ -165,8 +131,8 @@ class ReconcilerGangTest : public kubedl::testing::ClusterTest {
                                      "--health-port=0",
                                      "--metrics-port=0",
                                      "--gang-scheduler-address=" + address_};
-    reconciler_ = std::make_unique<Process>(args);
-    ASSERT_TRUE(reconciler_->Start());
+    reconciler_ = LoggedProcess();
+    ASSERT_TRUE(reconciler_->Spawn(args));
   }
 
   std::vector<Object> Pods(const std::string& job) {
@@ -224,8 +190,8 @@ class ReconcilerGangTest : public kubedl::testing::ClusterTest {
   }
 
   std::unique_ptr<testing::GangSchedulerProcess> gang_;
-  std::unique_ptr<Process> python_;
-  std::unique_ptr<Process> reconciler_;
+  std::unique_ptr<kubedl::testing::ServiceProcess> python_;
+  std::unique_ptr<kubedl::testing::ServiceProcess> reconciler_;
   std::string address_;
   int port_ = 0;
 };

@@ -110,8 +110,9 @@ std::vector<OddJob> OddJobs() {
 
 // Sample values of a counter family on the reconciler's /metrics.
 double CounterTotal(int port, const std::string& family) {
-  std::string body;
-  if (HttpStatus(port, "/metrics", &body) != 200) return -1;
+  const HttpAnswer metrics = HttpGet(port, "/metrics");
+  if (metrics.status != 200) return -1;
+  const std::string& body = metrics.body;
   double total = 0;
   for (absl::string_view line : absl::StrSplit(body, '\n')) {
     if (!absl::StartsWith(line, family) || line.size() <= family.size() ||

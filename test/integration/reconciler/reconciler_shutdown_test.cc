@@ -114,7 +114,7 @@ TEST_F(ReconcilerShutdownTest, SigtermOnceTheLeaderIsReadyExitsZero) {
   ASSERT_TRUE(PollUntil(
       [&] {
         return (Log(*r).find("is the leader") != std::string::npos &&
-                HttpStatus(r->health_port(), "/readyz") == 200) ||
+                HttpGet(r->health_port(), "/readyz").status == 200) ||
                !r->Alive();
       },
       absl::Seconds(60)))
@@ -125,7 +125,7 @@ TEST_F(ReconcilerShutdownTest, SigtermOnceTheLeaderIsReadyExitsZero) {
 TEST_F(ReconcilerShutdownTest, SigtermWhileCreatingAJobsPodsExitsZero) {
   auto r = Spawn({"--leader-elect=false", "--create-parallelism=4"});
   ASSERT_TRUE(PollUntil(
-      [&] { return HttpStatus(r->health_port(), "/readyz") == 200 || !r->Alive(); },
+      [&] { return HttpGet(r->health_port(), "/readyz").status == 200 || !r->Alive(); },
       absl::Seconds(60)))
       << r->LogTail();
   CreateJob(TfJob("wide", {{"Worker", Replica(40, "Never")}}));

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "kubedl/common/fake_clock.h"
 #include "kubedl/kube/config.h"
 #include "kubedl/kube/token_source.h"
 
@@ -144,24 +145,18 @@ TEST_F(ConfigTest, InClusterConfigReadsServiceAccountAndEnvironment) {
             absl::StatusCode::kFailedPrecondition);  // env no longer set
 }
 
-class FakeClock : public Clock {
- public:
-  absl::Time Now() const override { return now; }
-  absl::Time now = absl::FromUnixSeconds(1000);
-};
-
 TEST_F(ConfigTest, RotatedTokenFileIsReadAgainAfterTheReloadPeriod) {
   std::string path = Write("token", "first\n");
-  FakeClock clock;
+  common::FakeClock clock;
   TokenSource source("", path, absl::Minutes(1), clock);
   EXPECT_EQ(source.Token(), "first");
   Write("token", "second");
-  clock.now += absl::Seconds(30);
+  clock.Advance(absl::Seconds(30));
   EXPECT_EQ(source.Token(), "first");  // cached
-  clock.now += absl::Seconds(31);
+  clock.Advance(absl::Seconds(31));
   EXPECT_EQ(source.Token(), "second");
   fs::remove(path);
-  clock.now += absl::Minutes(2);
+  clock.Advance(absl::Minutes(2));
   EXPECT_EQ(source.Token(), "second");  // a read error keeps the last good token
 }
 

@@ -1,17 +1,14 @@
 #include <optional>
 
 #include "gtest/gtest.h"
+#include "kubedl/common/fake_clock.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/leader_election.h"
 
 namespace kubedl::kube {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  absl::Time Now() const override { return now; }
-  absl::Time now = absl::FromUnixSeconds(1'000'000);
-};
+using common::FakeClock;
 
 // An in-memory Lease with optimistic concurrency: an Update is accepted only if the record
 // was not changed since this lock's last Get/Create/Update (like a resourceVersion).
@@ -75,11 +72,16 @@ TEST(LeaderElectionConfigTest, DurationsMustBeOrdered) {
   EXPECT_FALSE(ValidateLeaderElectionConfig(c).ok());
 }
 
-TEST(LeaderElectorTest, FirstCandidateCreatesTheLeaseAndTheSecondBacksOff) {
+// Two candidates, "a" and "b", on one in-memory Lease, judging time by one fake clock.
+class LeaderElectorTest : public ::testing::Test {
+ protected:
   SharedLease lease;
   FakeClock clock;
-  FakeLeaseLock lock_a(lease), lock_b(lease);
-  LeaderElector a(lock_a, Config("a"), clock), b(lock_b, Config("b"), clock);
+  FakeLeaseLock lock_a{lease}, lock_b{lease};
+  LeaderElector a{lock_a, Config("a"), clock}, b{lock_b, Config("b"), clock};
+};
+
+TEST_F(LeaderElectorTest, FirstCandidateCreatesTheLeaseAndTheSecondBacksOff) {
   EXPECT_TRUE(a.TryAcquireOrRenew());
   EXPECT_TRUE(a.IsLeader());
   EXPECT_FALSE(b.TryAcquireOrRenew());
@@ -90,61 +92,45 @@ TEST(LeaderElectorTest, FirstCandidateCreatesTheLeaseAndTheSecondBacksOff) {
   EXPECT_EQ(lease.record->lease_transitions, 0);
 }
 
-TEST(LeaderElectorTest, LeaderRenewsWithTheFastPathAndKeepsAcquireTime) {
-  SharedLease lease;
-  FakeClock clock;
-  FakeLeaseLock lock(lease);
-  LeaderElector a(lock, Config("a"), clock);
+TEST_F(LeaderElectorTest, LeaderRenewsWithTheFastPathAndKeepsAcquireTime) {
   ASSERT_TRUE(a.TryAcquireOrRenew());
   absl::Time acquired = lease.record->acquire_time;
-  clock.now += absl::Seconds(2);
+  clock.Advance(absl::Seconds(2));
   ASSERT_TRUE(a.TryAcquireOrRenew());
   EXPECT_EQ(lease.record->acquire_time, acquired);
-  EXPECT_EQ(lease.record->renew_time, clock.now);
+  EXPECT_EQ(lease.record->renew_time, clock.Now());
   EXPECT_EQ(lease.updates, 1);
 }
 
-TEST(LeaderElectorTest, ExpiryIsJudgedByObservedTimeNotTheHoldersClock) {
-  SharedLease lease;
-  FakeClock clock;
-  FakeLeaseLock lock_b(lease);
+TEST_F(LeaderElectorTest, ExpiryIsJudgedByObservedTimeNotTheHoldersClock) {
   // The holder's renewTime is far in the past by our clock (clock skew), but we have only
   // just observed the record: we must wait a full lease duration from now.
-  lease.record = LeaderElectionRecord{"a", 15, clock.now - absl::Hours(1),
-                                      clock.now - absl::Hours(1), 3};
-  LeaderElector b(lock_b, Config("b"), clock);
+  lease.record = LeaderElectionRecord{"a", 15, clock.Now() - absl::Hours(1),
+                                      clock.Now() - absl::Hours(1), 3};
   EXPECT_FALSE(b.TryAcquireOrRenew());
-  clock.now += absl::Seconds(14);
+  clock.Advance(absl::Seconds(14));
   EXPECT_FALSE(b.TryAcquireOrRenew());
-  clock.now += absl::Seconds(2);
+  clock.Advance(absl::Seconds(2));
   EXPECT_TRUE(b.TryAcquireOrRenew());
   EXPECT_EQ(lease.record->holder_identity, "b");
   EXPECT_EQ(lease.record->lease_transitions, 4);
 }
 
-TEST(LeaderElectorTest, ARenewedLeaseIsNotTakenOver) {
-  SharedLease lease;
-  FakeClock clock;
-  FakeLeaseLock lock_a(lease), lock_b(lease);
-  LeaderElector a(lock_a, Config("a"), clock), b(lock_b, Config("b"), clock);
+TEST_F(LeaderElectorTest, ARenewedLeaseIsNotTakenOver) {
   ASSERT_TRUE(a.TryAcquireOrRenew());
   for (int i = 0; i < 20; ++i) {  // 40 s: far beyond one lease duration
-    clock.now += absl::Seconds(2);
+    clock.Advance(absl::Seconds(2));
     ASSERT_TRUE(a.TryAcquireOrRenew());
     ASSERT_FALSE(b.TryAcquireOrRenew()) << "at step " << i;
   }
   EXPECT_EQ(lease.record->holder_identity, "a");
 }
 
-TEST(LeaderElectorTest, RacingCandidatesOnlyOneWins) {
-  SharedLease lease;
-  FakeClock clock;
-  lease.record = LeaderElectionRecord{"old", 15, clock.now, clock.now, 0};
-  FakeLeaseLock lock_a(lease), lock_b(lease);
-  LeaderElector a(lock_a, Config("a"), clock), b(lock_b, Config("b"), clock);
+TEST_F(LeaderElectorTest, RacingCandidatesOnlyOneWins) {
+  lease.record = LeaderElectionRecord{"old", 15, clock.Now(), clock.Now(), 0};
   EXPECT_FALSE(a.TryAcquireOrRenew());
   EXPECT_FALSE(b.TryAcquireOrRenew());
-  clock.now += absl::Seconds(16);
+  clock.Advance(absl::Seconds(16));
   // Both read the expired record, then both try to update: the second update conflicts.
   ASSERT_TRUE(lock_a.Get().ok());
   ASSERT_TRUE(lock_b.Get().ok());
@@ -154,11 +140,7 @@ TEST(LeaderElectorTest, RacingCandidatesOnlyOneWins) {
   EXPECT_EQ(lease.record->lease_transitions, 1);
 }
 
-TEST(LeaderElectorTest, ReleaseClearsTheHolderSoASuccessorNeedNotWait) {
-  SharedLease lease;
-  FakeClock clock;
-  FakeLeaseLock lock_a(lease), lock_b(lease);
-  LeaderElector a(lock_a, Config("a"), clock), b(lock_b, Config("b"), clock);
+TEST_F(LeaderElectorTest, ReleaseClearsTheHolderSoASuccessorNeedNotWait) {
   ASSERT_TRUE(a.TryAcquireOrRenew());
   EXPECT_FALSE(b.TryAcquireOrRenew());
   ASSERT_TRUE(a.Release());
@@ -169,25 +151,21 @@ TEST(LeaderElectorTest, ReleaseClearsTheHolderSoASuccessorNeedNotWait) {
   EXPECT_EQ(lease.record->lease_transitions, 1);
 }
 
-TEST(LeaderElectorTest, FailedRenewalsLoseTheFastPathOnceTheLeaseWouldHaveExpired) {
-  SharedLease lease;
-  FakeClock clock;
-  FakeLeaseLock lock_a(lease);
-  LeaderElector a(lock_a, Config("a"), clock);
+TEST_F(LeaderElectorTest, FailedRenewalsLoseTheFastPathOnceTheLeaseWouldHaveExpired) {
   ASSERT_TRUE(a.TryAcquireOrRenew());
   lock_a.fail_writes = true;
   lock_a.fail_reads = true;
-  clock.now += absl::Seconds(2);
+  clock.Advance(absl::Seconds(2));
   EXPECT_FALSE(a.TryAcquireOrRenew());
   lock_a.fail_writes = false;
   lock_a.fail_reads = false;
-  clock.now += absl::Seconds(2);
+  clock.Advance(absl::Seconds(2));
   EXPECT_TRUE(a.TryAcquireOrRenew());  // still ours: recovered within the deadline
   EXPECT_EQ(lease.record->lease_transitions, 0);
 }
 
-TEST(LeaderElectorTest, RunReturnsAfterStopAndReleases) {
-  SharedLease lease;
+TEST_F(LeaderElectorTest, RunReturnsAfterStopAndReleases) {
+  // An elector of its own: Run() needs callbacks the fixture's candidates do not have.
   FakeLeaseLock lock(lease);
   auto config = Config("a");
   config.lease_duration = absl::Seconds(3);
@@ -200,9 +178,9 @@ TEST(LeaderElectorTest, RunReturnsAfterStopAndReleases) {
     self->Stop();
   };
   config.on_stopped_leading = [&] { stopped = true; };
-  LeaderElector a(lock, config);
-  self = &a;
-  a.Run();
+  LeaderElector elector(lock, config);
+  self = &elector;
+  elector.Run();
   EXPECT_TRUE(started);
   EXPECT_TRUE(stopped);
   EXPECT_EQ(lease.record->holder_identity, "");

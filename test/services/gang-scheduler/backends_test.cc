@@ -50,7 +50,7 @@ TEST(Backends, EachManagesItsOwnPodGroupGroupVersion) {
 TEST(VolcanoBackend, SpecCarriesMinMemberQueueDefaultPriorityAndMinResources) {
   v1::EnsureGangRequest request = Request();
   request.set_priority_class_name("high");
-  ResourceList resources{{"cpu", *Quantity::Parse("2500m")}};
+  kube::ResourceList resources{{"cpu", *kube::Quantity::Parse("2500m")}};
   json spec = Backend("volcano")->DesiredSpec(request, resources);
   EXPECT_EQ(spec, json::parse(R"({"minMember":5,"queue":"default","priorityClassName":"high",
                                   "minResources":{"cpu":"2500m"}})"));
@@ -113,7 +113,7 @@ TEST(SchedulerPluginsBackend, BindingLabelsThePodAndUsesTheConfiguredScheduler) 
 
 TEST(KubeBatchBackend, SpecIsMinMemberAndBindingIsTheGroupAnnotation) {
   auto backend = Backend("kube-batch");
-  EXPECT_EQ(backend->DesiredSpec(Request(), {{"cpu", *Quantity::Parse("1")}}),
+  EXPECT_EQ(backend->DesiredSpec(Request(), {{"cpu", *kube::Quantity::Parse("1")}}),
             json::parse(R"({"minMember":5})"));
   v1::BindPodResponse binding = backend->Binding(Bind());
   EXPECT_EQ(binding.annotations().at("scheduling.k8s.io/group-name"), "mnist");

@@ -25,7 +25,7 @@ TEST(MinResources, SumsRequestsOfEveryPodWhenMinMemberIsTheReplicaSum) {
   request.set_min_member(5);
   AddReplica(request, "PS", 1, "", {{"cpu", "1"}, {"memory", "1Gi"}});
   AddReplica(request, "Worker", 4, "", {{"cpu", "500m"}, {"nvidia.com/gpu", "1"}});
-  absl::StatusOr<ResourceList> total = ComputeMinResources(request, NoPriorities);
+  absl::StatusOr<kube::ResourceList> total = ComputeMinResources(request, NoPriorities);
   ASSERT_TRUE(total.ok()) << total.status();
   EXPECT_EQ(total->at("cpu").ToString(), "3");
   EXPECT_EQ(total->at("memory").ToString(), "1073741824");
@@ -38,7 +38,7 @@ TEST(MinResources, TakesTheFirstMinMemberPodsByDescendingPriority) {
   AddReplica(request, "Worker", 4, "low", {{"cpu", "1"}});
   AddReplica(request, "Master", 1, "high", {{"cpu", "10"}});
   auto priorities = [](const std::string& name) { return name == "high" ? 1000 : 10; };
-  absl::StatusOr<ResourceList> total = ComputeMinResources(request, priorities);
+  absl::StatusOr<kube::ResourceList> total = ComputeMinResources(request, priorities);
   ASSERT_TRUE(total.ok());
   // Master (high) first: 10, then two of the four workers: 2.
   EXPECT_EQ(total->at("cpu").ToString(), "12");
@@ -57,7 +57,7 @@ TEST(MinResources, ThePolicysValueWinsOverComputation) {
   request.set_min_member(2);
   AddReplica(request, "Worker", 2, "", {{"cpu", "1"}});
   (*request.mutable_min_resources())["cpu"] = "64";
-  absl::StatusOr<ResourceList> resolved = ResolveMinResources(request, NoPriorities);
+  absl::StatusOr<kube::ResourceList> resolved = ResolveMinResources(request, NoPriorities);
   ASSERT_TRUE(resolved.ok());
   EXPECT_EQ(resolved->size(), 1u);
   EXPECT_EQ(resolved->at("cpu").ToString(), "64");
@@ -67,7 +67,7 @@ TEST(MinResources, AMalformedRequestNamesItsReplicaAndResource) {
   v1::EnsureGangRequest request;
   request.set_min_member(1);
   AddReplica(request, "Worker", 1, "", {{"memory", "lots"}});
-  absl::StatusOr<ResourceList> total = ComputeMinResources(request, NoPriorities);
+  absl::StatusOr<kube::ResourceList> total = ComputeMinResources(request, NoPriorities);
   ASSERT_FALSE(total.ok());
   EXPECT_EQ(total.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(total.status().message().find("replicas[Worker].requests.memory"), std::string::npos);

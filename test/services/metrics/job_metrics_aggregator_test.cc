@@ -4,14 +4,14 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kubedl/common/fake_clock.h"
 #include "kubedl/metrics/job_events.h"
-#include "test/services/metrics/fake_clock.h"
 #include "test/services/metrics/registry_reader.h"
 
 namespace kubedl::metrics {
 namespace {
 
-using testing::FakeClock;
+using common::FakeClock;
 using testing::RegistryReader;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);

@@ -10,10 +10,10 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "kubedl/metrics/job_events.h"
+#include "kubedl/common/fake_clock.h"
 #include "kubedl/common/grpc_server_metrics.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "test/services/metrics/fake_clock.h"
 #include "test/services/metrics/registry_reader.h"
 
 namespace kubedl::metrics {
@@ -46,7 +46,7 @@ class MetricsSinkServiceTest : public ::testing::Test {
   }
 
   prometheus::Registry registry_;
-  testing::FakeClock clock_{kT0};
+  common::FakeClock clock_{kT0};
   JobMetricsAggregator aggregator_{registry_, clock_, {}};
   common::GrpcServerMetrics grpc_metrics_{registry_};
   MetricsSinkService service_{aggregator_};

@@ -92,12 +92,18 @@ class FakeCluster final : public kube::Client {
     if (it == store.end()) return kube::MakeApiError(404, "NotFound", name + " not found");
     return it->second;
   }
+  // Honours the label selector, as the API server does.
   absl::StatusOr<kube::ObjectList> List(const kube::ResourceRef& ref, const std::string& ns,
-                                        const kube::ListOptions&) override {
+                                        const kube::ListOptions& options) override {
+    auto selector = kube::LabelSelector::Parse(options.label_selector);
+    if (!selector.ok()) return kube::MakeApiError(400, "BadRequest", selector.status().message());
     absl::MutexLock lock(&mu_);
+    ++lists_;
     kube::ObjectList list;
     for (const auto& [key, obj] : store_[ref.resource]) {
-      if (ns.empty() || kube::Namespace(obj) == ns) list.items.push_back(obj);
+      if ((ns.empty() || kube::Namespace(obj) == ns) && selector->Matches(kube::GetLabels(obj))) {
+        list.items.push_back(obj);
+      }
     }
     return list;
   }
@@ -132,6 +138,11 @@ class FakeCluster final : public kube::Client {
     {
       absl::MutexLock lock(&mu_);
       ++status_writes_;
+      if (!failed_status_writes_.empty()) {
+        absl::Status error = failed_status_writes_.front();
+        failed_status_writes_.erase(failed_status_writes_.begin());
+        return error;
+      }
     }
     return Write(ref, ns, obj, /*status_only=*/true);
   }
@@ -181,11 +192,11 @@ class FakeCluster final : public kube::Client {
     }
   }
 
+  // A write by someone else (a user, a test's kubelet): like every write, it gets a new
+  // resourceVersion, so a writer holding the object as it was read before conflicts.
   void Put(const std::string& resource, Object obj) {
     absl::MutexLock lock(&mu_);
-    if (!obj["metadata"].contains("resourceVersion")) {
-      obj["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
-    }
+    obj["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
     // json's operator= takes its argument by value: compute the key before moving.
     const std::string key = kube::ObjectKey(kube::Namespace(obj), kube::Name(obj));
     store_[resource][key] = std::move(obj);
@@ -228,6 +239,11 @@ class FakeCluster final : public kube::Client {
     absl::MutexLock lock(&mu_);
     refused_creates_[resource] = std::move(error);
   }
+  // The next `times` status writes fail with `error` (a conflict, an outage), whatever they send.
+  void FailStatusWrites(const absl::Status& error, int times = 1) {
+    absl::MutexLock lock(&mu_);
+    failed_status_writes_.insert(failed_status_writes_.end(), times, error);
+  }
   size_t CountCreates(const std::string& prefix) {
     absl::MutexLock lock(&mu_);
     return std::ranges::count_if(creates_, [&](const auto& c) { return c.starts_with(prefix); });
@@ -239,6 +255,10 @@ class FakeCluster final : public kube::Client {
   int status_writes() {
     absl::MutexLock lock(&mu_);
     return status_writes_;
+  }
+  int lists() {
+    absl::MutexLock lock(&mu_);
+    return lists_;
   }
 
   SnapshotCache pods, services, jobs;
@@ -269,7 +289,9 @@ class FakeCluster final : public kube::Client {
   std::vector<std::string> creates_;
   std::map<std::string, absl::Status> refused_creates_;
   std::vector<std::string> deletes_;
+  std::vector<absl::Status> failed_status_writes_;
   int status_writes_ = 0;
+  int lists_ = 0;
   int serial_ = 0;
   std::string default_ns_ = "default";
 };
@@ -286,18 +308,25 @@ class RecordingEvents final : public kube::EventRecorder {
     absl::MutexLock lock(&mu_);
     return std::ranges::count_if(events_, [&](const auto& e) { return e.reason == reason; });
   }
-  std::string TypeOf(const std::string& reason) {
+  std::string TypeOf(const std::string& reason) { return Find(reason).type; }
+  // The message of the first event of `reason` ("" when none).
+  std::string MessageOf(const std::string& reason) { return Find(reason).message; }
+  size_t size() {
     absl::MutexLock lock(&mu_);
-    for (const auto& e : events_) {
-      if (e.reason == reason) return e.type;
-    }
-    return "";
+    return events_.size();
   }
 
  private:
   struct Event {
     std::string type, reason, message;
   };
+  Event Find(const std::string& reason) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& e : events_) {
+      if (e.reason == reason) return e;
+    }
+    return {};
+  }
   absl::Mutex mu_;
   std::vector<Event> events_;
 };
@@ -307,26 +336,36 @@ class ScriptedGang final : public GangClient {
   absl::StatusOr<GangState> EnsureGang(const api::Job&) override {
     ++ensures;
     if (!ensure_error.ok()) return ensure_error;
-    return GangState{admission, "Pending"};
+    return GangState{admission, phase};
   }
   absl::StatusOr<GangState> GetGang(const api::Job&) override {
     return GangState{admission, ""};
   }
   absl::StatusOr<PodBinding> BindPod(const api::Job& job, const std::string& type, int32_t index,
-                                     const std::string&) override {
+                                     const std::string& template_scheduler) override {
+    bound_template_schedulers.push_back(template_scheduler);
+    if (!bind_error.ok()) return bind_error;
     PodBinding binding;
     binding.labels["gang-label"] = job.name;
     binding.annotations["gang-annotation"] = absl::StrCat(type, "-", index);
-    binding.scheduler_name = "gang-scheduler";
+    binding.scheduler_name = scheduler_name;
+    binding.warning = binding_warning;
     return binding;
   }
   absl::Status DeleteGang(const api::Job&) override {
     ++deletes;
-    return absl::OkStatus();
+    return delete_error;
   }
 
   absl::Status ensure_error = absl::OkStatus();
+  absl::Status bind_error = absl::OkStatus();
+  absl::Status delete_error = absl::OkStatus();
   GangAdmission admission = GangAdmission::kAdmitted;
+  std::string phase = "Pending";  // the PodGroup phase EnsureGang reports
+  std::string scheduler_name = "gang-scheduler";
+  std::string binding_warning;
+  // The schedulerName of each pod template BindPod was asked about.
+  std::vector<std::string> bound_template_schedulers;
   int ensures = 0;
   int deletes = 0;
 };

@@ -3,20 +3,11 @@
 #include <string>
 
 #include "core/framework.h"
-#include "frameworks/pytorch/pytorch_framework.h"
-#include "frameworks/tensorflow/tensorflow_framework.h"
-#include "frameworks/xdl/xdl_framework.h"
-#include "frameworks/xgboost/xgboost_framework.h"
 #include "gtest/gtest.h"
 #include "job_fixtures.h"
 
-namespace kubedl::reconciler {
+namespace kubedl::reconciler::testing {
 namespace {
-
-using testing::Env;
-using testing::ParsedJob;
-using testing::PodFor;
-using testing::Replica;
 
 // A template with the framework container and a sidecar.
 std::string WithSidecar(int replicas, const std::string& container,
@@ -42,30 +33,18 @@ api::Json Decorate(const Framework& framework, const api::Job& job, const std::s
 }
 
 api::Job PyJob(const std::string& replicas, const std::string& extra_spec = "") {
-  return ParsedJob(R"({"apiVersion":"kubeflow.org/v1","kind":"PyTorchJob","metadata":{"name":"pt",
-    "namespace":"team","uid":"u1"},"spec":{)" + extra_spec + R"("pytorchReplicaSpecs":)" +
-                   replicas + "}}");
+  return KindJob(api::JobKind::kPyTorchJob, replicas, extra_spec);
 }
-
 api::Job XgbJob(const std::string& replicas) {
-  return ParsedJob(R"({"apiVersion":"kubeflow.org/v1","kind":"XGBoostJob","metadata":{"name":"xgb",
-    "namespace":"team","uid":"u1"},"spec":{"xgbReplicaSpecs":)" + replicas + "}}");
+  return KindJob(api::JobKind::kXGBoostJob, replicas);
 }
-
-api::Job XdlJob(const std::string& replicas) {
-  return ParsedJob(R"({"apiVersion":"xdl.kubedl.io/v1alpha1","kind":"XDLJob","metadata":{"name":"ctr",
-    "namespace":"team","uid":"u-123"},"spec":{"xdlReplicaSpecs":)" + replicas + "}}");
-}
-
-api::Job TfJob(const std::string& replicas) {
-  return ParsedJob(R"({"apiVersion":"kubeflow.org/v1","kind":"TFJob","metadata":{"name":"mnist",
-    "namespace":"team","uid":"u1"},"spec":{"tfReplicaSpecs":)" + replicas + "}}");
-}
+api::Job XdlJob(const std::string& replicas) { return KindJob(api::JobKind::kXDLJob, replicas); }
+api::Job TfJob(const std::string& replicas) { return KindJob(api::JobKind::kTFJob, replicas); }
 
 TEST(FrameworkEnvRules, TfConfigGoesOnlyOnTheTensorflowContainer) {
   api::Job job = TfJob(R"({"PS":)" + WithSidecar(1, "tensorflow") + R"(,"Worker":)" +
                        WithSidecar(2, "tensorflow") + "}");
-  api::Json pod = Decorate(TensorFlowFramework(), job, "Worker", 0);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kTFJob), job, "Worker", 0);
   EXPECT_NE(Env(pod["spec"]["containers"][0], "TF_CONFIG"), "<unset>");
   EXPECT_EQ(Env(pod["spec"]["containers"][1], "TF_CONFIG"), "<unset>");
 }
@@ -75,7 +54,7 @@ TEST(FrameworkEnvRules, TfPodWithoutTensorflowContainerIsInvalidArgument) {
                        Replica(2, "tensorflow") + "}");
   api::Json pod = PodFor(job, "Worker");
   pod["spec"]["containers"][0]["name"] = "trainer";
-  absl::Status status = TensorFlowFramework().DecoratePod(job, "Worker", 0, {}, pod);
+  absl::Status status = FrameworkFor(api::JobKind::kTFJob).DecoratePod(job, "Worker", 0, {}, pod);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("tensorflow"), std::string::npos);
 }
@@ -83,7 +62,7 @@ TEST(FrameworkEnvRules, TfPodWithoutTensorflowContainerIsInvalidArgument) {
 TEST(FrameworkEnvRules, TfMasterLeadsLikeChief) {
   api::Job job = TfJob(R"({"Master":)" + Replica(1, "tensorflow") + R"(,"Worker":)" +
                        Replica(2, "tensorflow") + "}");
-  TensorFlowFramework tf;
+  const Framework& tf = FrameworkFor(api::JobKind::kTFJob);
   EXPECT_TRUE(tf.IsMaster(job, "Master", 0));
   EXPECT_FALSE(tf.IsMaster(job, "Worker", 0));
   ReplicaStates states;
@@ -102,11 +81,9 @@ TEST(FrameworkEnvRules, TfMasterLeadsLikeChief) {
 TEST(FrameworkEnvRules, PyTorchEnvGoesOnEveryContainer) {
   api::Job job = PyJob(R"({"Master":)" + WithSidecar(1, "pytorch") + R"(,"Worker":)" +
                        WithSidecar(2, "pytorch") + "}");
-  api::Json pod = Decorate(PyTorchFramework(), job, "Worker", 1);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Worker", 1);
   for (const api::Json& c : pod["spec"]["containers"]) {
-    EXPECT_EQ(Env(c, "MASTER_ADDR"), "pt-master-0") << c["name"];
-    EXPECT_EQ(Env(c, "RANK"), "2") << c["name"];
-    EXPECT_EQ(Env(c, "WORLD_SIZE"), "3") << c["name"];
+    ExpectEnv(c, {{"MASTER_ADDR", "pt-master-0"}, {"RANK", "2"}, {"WORLD_SIZE", "3"}});
   }
 }
 
@@ -115,7 +92,7 @@ TEST(FrameworkEnvRules, PyTorchUserValueWinsAndIsNotDuplicated) {
                        Replica(1, "pytorch", R"(,"env":[{"name":"MASTER_PORT","value":"1234"},
                           {"name":"WORLD_SIZE","valueFrom":{"fieldRef":{"fieldPath":"x"}}}])") +
                        "}");
-  api::Json pod = Decorate(PyTorchFramework(), job, "Master", 0);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Master", 0);
   const api::Json& c = pod["spec"]["containers"][0];
   EXPECT_EQ(Env(c, "MASTER_PORT"), "1234");
   EXPECT_EQ(CountEnv(c, "MASTER_PORT"), 1);
@@ -128,33 +105,30 @@ TEST(FrameworkEnvRules, PyTorchMasterPortComesFromTheNamedPort) {
                        Replica(1, "pytorch",
                                R"(,"ports":[{"name":"pytorchjob-port","containerPort":29500}])") +
                        R"(,"Worker":)" + Replica(1, "pytorch") + "}");
-  api::Json pod = Decorate(PyTorchFramework(), job, "Worker", 0);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Worker", 0);
   EXPECT_EQ(Env(pod["spec"]["containers"][0], "MASTER_PORT"), "29500");
   EXPECT_EQ(Env(pod["spec"]["containers"][0], "PET_MASTER_PORT"), "29500");
 }
 
 TEST(FrameworkEnvRules, PyTorchWorkersOnlyHaveNoMasterEnvAndNoWait) {
   api::Job job = PyJob(R"({"Worker":)" + Replica(3, "pytorch") + "}");
-  api::Json pod = Decorate(PyTorchFramework(), job, "Worker", 2);
-  const api::Json& c = pod["spec"]["containers"][0];
-  EXPECT_EQ(Env(c, "MASTER_ADDR"), "<unset>");
-  EXPECT_EQ(Env(c, "RANK"), "2");
-  EXPECT_EQ(Env(c, "PET_NNODES"), "3");
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Worker", 2);
+  ExpectEnv(pod["spec"]["containers"][0],
+            {{"MASTER_ADDR", "<unset>"}, {"RANK", "2"}, {"PET_NNODES", "3"}});
   EXPECT_FALSE(pod["spec"].contains("initContainers"));
-  EXPECT_FALSE(PyTorchFramework().IsMaster(job, "Worker", 0));
+  EXPECT_FALSE(FrameworkFor(api::JobKind::kPyTorchJob).IsMaster(job, "Worker", 0));
 }
 
 TEST(FrameworkEnvRules, PyTorchElasticEndpointUsesRdzvHostAndPort) {
   api::Job job = PyJob(R"({"Worker":)" + Replica(2, "pytorch") + "}",
                        R"("elasticPolicy":{"rdzvHost":"etcd.infra","rdzvPort":2379,
                           "rdzvBackend":"etcd-v2"},)");
-  api::Json pod = Decorate(PyTorchFramework(), job, "Worker", 0);
-  const api::Json& c = pod["spec"]["containers"][0];
-  EXPECT_EQ(Env(c, "PET_RDZV_ENDPOINT"), "etcd.infra:2379");
-  EXPECT_EQ(Env(c, "PET_RDZV_BACKEND"), "etcd-v2");
-  EXPECT_EQ(Env(c, "PET_NNODES"), "2:2");  // defaulting copies Worker replicas into min and max
-  EXPECT_EQ(Env(c, "PET_MAX_RESTARTS"), "<unset>");
-  EXPECT_EQ(Env(c, "PET_STANDALONE"), "<unset>");
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Worker", 0);
+  // Defaulting copies the Worker replicas into min and max: PET_NNODES 2:2.
+  ExpectEnv(pod["spec"]["containers"][0],
+            {{"PET_RDZV_ENDPOINT", "etcd.infra:2379"}, {"PET_RDZV_BACKEND", "etcd-v2"},
+             {"PET_NNODES", "2:2"}, {"PET_MAX_RESTARTS", "<unset>"},
+             {"PET_STANDALONE", "<unset>"}});
 }
 
 TEST(FrameworkEnvRules, PyTorchExistingInitContainersAreKeptBeforeTheMasterWait) {
@@ -162,7 +136,7 @@ TEST(FrameworkEnvRules, PyTorchExistingInitContainersAreKeptBeforeTheMasterWait)
                        R"(,"Worker":{"replicas":1,"template":{"spec":{
                           "initContainers":[{"name":"prepare","image":"prep"}],
                           "containers":[{"name":"pytorch","image":"img"}]}}}})");
-  api::Json pod = Decorate(PyTorchFramework(), job, "Worker", 0);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Worker", 0);
   ASSERT_EQ(pod["spec"]["initContainers"].size(), 2u);
   EXPECT_EQ(pod["spec"]["initContainers"][0]["name"], "prepare");
   EXPECT_EQ(pod["spec"]["initContainers"][1]["name"], "init-pytorch");
@@ -170,14 +144,11 @@ TEST(FrameworkEnvRules, PyTorchExistingInitContainersAreKeptBeforeTheMasterWait)
 
 TEST(FrameworkEnvRules, XGBoostMasterOnlyJobHasNoWorkerEnv) {
   api::Job job = XgbJob(R"({"Master":)" + Replica(1, "xgboost") + "}");
-  api::Json pod = Decorate(XGBoostFramework(), job, "Master", 0);
-  const api::Json& c = pod["spec"]["containers"][0];
-  EXPECT_EQ(Env(c, "WORLD_SIZE"), "1");
-  EXPECT_EQ(Env(c, "RANK"), "0");
-  EXPECT_EQ(Env(c, "MASTER_ADDR"), "xgb-master-0");
-  EXPECT_EQ(Env(c, "WORKER_PORT"), "<unset>");
-  EXPECT_EQ(Env(c, "WORKER_ADDRS"), "<unset>");
-  XGBoostFramework xgb;
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kXGBoostJob), job, "Master", 0);
+  ExpectEnv(pod["spec"]["containers"][0],
+            {{"WORLD_SIZE", "1"}, {"RANK", "0"}, {"MASTER_ADDR", "xgb-master-0"},
+             {"WORKER_PORT", "<unset>"}, {"WORKER_ADDRS", "<unset>"}});
+  const Framework& xgb = FrameworkFor(api::JobKind::kXGBoostJob);
   EXPECT_TRUE(xgb.IsMaster(job, "Master", 0));
   EXPECT_FALSE(xgb.IsMaster(job, "Worker", 0));
 }
@@ -189,11 +160,9 @@ TEST(FrameworkEnvRules, XGBoostAcceptsKubedlContainerNameAndItsPorts) {
       R"(,"Worker":)" +
       WithSidecar(2, "xgboostjob", R"(,"ports":[{"name":"xgboostjob-port","containerPort":9100}])") +
       "}");
-  api::Json pod = Decorate(XGBoostFramework(), job, "Worker", 0);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kXGBoostJob), job, "Worker", 0);
   for (const api::Json& c : pod["spec"]["containers"]) {
-    EXPECT_EQ(Env(c, "MASTER_PORT"), "9000") << c["name"];
-    EXPECT_EQ(Env(c, "WORKER_PORT"), "9100") << c["name"];
-    EXPECT_EQ(Env(c, "RANK"), "1") << c["name"];
+    ExpectEnv(c, {{"MASTER_PORT", "9000"}, {"WORKER_PORT", "9100"}, {"RANK", "1"}});
   }
 }
 
@@ -201,7 +170,7 @@ TEST(FrameworkEnvRules, XGBoostUserValueWins) {
   api::Job job = XgbJob(R"({"Master":)" +
                         Replica(1, "xgboost", R"(,"env":[{"name":"PYTHONUNBUFFERED","value":"0"}])") +
                         R"(,"Worker":)" + Replica(1, "xgboost") + "}");
-  api::Json pod = Decorate(XGBoostFramework(), job, "Master", 0);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kXGBoostJob), job, "Master", 0);
   EXPECT_EQ(Env(pod["spec"]["containers"][0], "PYTHONUNBUFFERED"), "0");
   EXPECT_EQ(CountEnv(pod["spec"]["containers"][0], "PYTHONUNBUFFERED"), 1);
 }
@@ -214,7 +183,7 @@ const std::string kXdlReplicas = R"({"PS":)" + Replica(1, "xdl") + R"(,"Schedule
 
 TEST(FrameworkEnvRules, XdlConfigListsEveryTypeWithCustomDomain) {
   api::Job job = XdlJob(kXdlReplicas);
-  api::Json pod = Decorate(XDLFramework(), job, "Scheduler", 0, {.cluster_domain = "corp.local"});
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kXDLJob), job, "Scheduler", 0, {.cluster_domain = "corp.local"});
   const api::Json& c = pod["spec"]["containers"][0];
   EXPECT_EQ(Env(c, "TASK_NAME"), "scheduler");
   EXPECT_EQ(Env(c, "TASK_INDEX"), "0");
@@ -231,18 +200,18 @@ TEST(FrameworkEnvRules, XdlConfigListsEveryTypeWithCustomDomain) {
 
 TEST(FrameworkEnvRules, XdlEnvOnEveryContainerAndZkAddrNeverScopedTwice) {
   api::Job job = XdlJob(kXdlReplicas);
-  api::Json pod = Decorate(XDLFramework(), job, "Worker", 1);
+  api::Json pod = Decorate(FrameworkFor(api::JobKind::kXDLJob), job, "Worker", 1);
   EXPECT_EQ(Env(pod["spec"]["containers"][0], "ZK_ADDR"), "zfs://zk:2181/xdl/u-123");
   EXPECT_EQ(Env(pod["spec"]["containers"][1], "TASK_NAME"), "worker");
   EXPECT_EQ(Env(pod["spec"]["containers"][1], "TASK_INDEX"), "1");
   // Without a user ZK_ADDR none is invented.
-  api::Json ps = Decorate(XDLFramework(), job, "PS", 0);
+  api::Json ps = Decorate(FrameworkFor(api::JobKind::kXDLJob), job, "PS", 0);
   EXPECT_EQ(Env(ps["spec"]["containers"][0], "ZK_ADDR"), "<unset>");
 }
 
 TEST(FrameworkEnvRules, XdlRunsWhenAnyReplicaIsActiveAndCountsExtendRole) {
   api::Job job = XdlJob(kXdlReplicas);  // defaulted: minFinishWorkRate 90 of 3 -> 3
-  XDLFramework xdl;
+  const Framework& xdl = FrameworkFor(api::JobKind::kXDLJob);
   EXPECT_FALSE(xdl.IsMaster(job, "Worker", 0));
   ReplicaStates states;
   states["PS"] = {.replicas = 1};
@@ -266,4 +235,4 @@ TEST(FrameworkEnvRules, FrameworkForReturnsEachKindsFramework) {
 }
 
 }  // namespace
-}  // namespace kubedl::reconciler
+}  // namespace kubedl::reconciler::testing

@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/pod_identity.h"
 #include "core/thread_pool_parallel_runner.h"
-#include "fake_cluster.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kubedl/api/conditions.h"
-#include "absl/synchronization/notification.h"
+#include "reconciler_fixtures.h"
 
 namespace kubedl::reconciler::testing {
 namespace {
@@ -25,25 +25,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-
-Object Template(const std::string& restart_policy_in_template = "") {
-  Object spec = {{"containers", Object::array({{{"name", "tensorflow"}, {"image", "img"}}})}};
-  if (!restart_policy_in_template.empty()) spec["restartPolicy"] = restart_policy_in_template;
-  return {{"spec", spec}};
-}
-
-Object TfJob(Object replica_specs, Object run_policy = Object::object()) {
-  Object spec = {{"tfReplicaSpecs", std::move(replica_specs)}};
-  if (!run_policy.empty()) spec["runPolicy"] = std::move(run_policy);
-  return {{"apiVersion", "kubeflow.org/v1"},
-          {"kind", "TFJob"},
-          {"metadata", {{"name", "job"}, {"namespace", "ns"}, {"uid", "job-uid"}}},
-          {"spec", std::move(spec)}};
-}
-
-Object Workers(int n, const std::string& policy = "Never", Object tmpl = Template()) {
-  return {{"Worker", {{"replicas", n}, {"restartPolicy", policy}, {"template", std::move(tmpl)}}}};
-}
 
 class JobReconcilerTest : public ::testing::Test {
  protected:
@@ -94,6 +75,23 @@ class JobReconcilerTest : public ::testing::Test {
   void AllPods(const std::string& phase) {
     for (const std::string& name : cluster_.Names("pods")) cluster_.SetPodPhase(name, phase);
   }
+  // `job` runs, then worker 0 succeeds and a pass sees it.
+  void RunUntilWorkerZeroSucceeds(const Object& job) {
+    Submit(job);
+    Reconcile();
+    AllPods("Running");
+    cluster_.SetPodPhase("job-worker-0", "Succeeded");
+    Reconcile();
+  }
+  // Two workers under `policy` run, then worker 1 exits with `exit_code` and a pass sees it.
+  void RunTwoWorkersThenEndOne(const std::string& policy, int exit_code) {
+    Submit(TfJob(Workers(2, policy)));
+    Reconcile();
+    AllPods("Running");
+    Reconcile();
+    cluster_.SetPodPhase("job-worker-1", "Failed", exit_code);
+    Reconcile();
+  }
 
   FakeCluster cluster_;
   RecordingEvents events_;
@@ -105,20 +103,19 @@ class JobReconcilerTest : public ::testing::Test {
 };
 
 TEST_F(JobReconcilerTest, CreatesEachPodAndHeadlessServiceWithLabelsAndControllerOwner) {
-  Submit(TfJob({{"PS", {{"replicas", 1}, {"template", Template()}}}, {"Worker", Workers(2)["Worker"]}}));
+  Submit(TfJob(PsAndWorkers(2)));
   Reconcile();
   EXPECT_THAT(cluster_.Names("pods"), UnorderedElementsAre("job-ps-0", "job-worker-0", "job-worker-1"));
   EXPECT_THAT(cluster_.Names("services"),
               UnorderedElementsAre("job-ps-0", "job-worker-0", "job-worker-1"));
   Object pod = *cluster_.Stored("pods", "job-worker-0");
-  const Object& labels = pod["metadata"]["labels"];
-  EXPECT_EQ(labels["training.kubeflow.org/operator-name"], "tfjob-controller");
-  EXPECT_EQ(labels["training.kubeflow.org/job-name"], "job");
-  EXPECT_EQ(labels["training.kubeflow.org/replica-type"], "worker");
-  EXPECT_EQ(labels["training.kubeflow.org/replica-index"], "0");
-  EXPECT_EQ(labels["training.kubeflow.org/job-role"], "master");
-  EXPECT_EQ(labels["group-name"], "kubeflow.org");
-  EXPECT_EQ(labels["job-role"], "master");
+  ExpectLabels(pod["metadata"]["labels"],
+               {{"training.kubeflow.org/operator-name", "tfjob-controller"},
+                {"training.kubeflow.org/job-name", "job"},
+                {"training.kubeflow.org/replica-type", "worker"},
+                {"training.kubeflow.org/replica-index", "0"},
+                {"training.kubeflow.org/job-role", "master"}, {"group-name", "kubeflow.org"},
+                {"job-role", "master"}});
   EXPECT_FALSE(cluster_.Stored("pods", "job-ps-0")->at("metadata").at("labels").contains("job-role"));
   const Object& owner = pod["metadata"]["ownerReferences"][0];
   EXPECT_EQ(owner["uid"], "job-uid");
@@ -204,12 +201,7 @@ TEST_F(JobReconcilerTest, ReplicaCountsComeFromPodPhasesAndWorkerZeroDecidesSucc
 }
 
 TEST_F(JobReconcilerTest, ExitCode137RecreatesThePodAndMarksTheJobRestarting) {
-  Submit(TfJob(Workers(2, "ExitCode")));
-  Reconcile();
-  AllPods("Running");
-  Reconcile();
-  cluster_.SetPodPhase("job-worker-1", "Failed", 137);
-  Reconcile();
+  RunTwoWorkersThenEndOne("ExitCode", 137);
   EXPECT_THAT(cluster_.deletes(), ElementsAre("pods/job-worker-1"));
   EXPECT_TRUE(Is("Restarting"));
   EXPECT_TRUE(Cond("Running").is_null()) << "Restarting replaces Running";
@@ -225,12 +217,7 @@ TEST_F(JobReconcilerTest, ExitCode137RecreatesThePodAndMarksTheJobRestarting) {
 }
 
 TEST_F(JobReconcilerTest, ExitCode1UnderExitCodeFailsTheJobWithTheReplicaMessage) {
-  Submit(TfJob(Workers(2, "ExitCode")));
-  Reconcile();
-  AllPods("Running");
-  Reconcile();
-  cluster_.SetPodPhase("job-worker-1", "Failed", 1);
-  Reconcile();
+  RunTwoWorkersThenEndOne("ExitCode", 1);
   EXPECT_TRUE(Is("Failed"));
   EXPECT_EQ(Cond("Failed")["message"], "TFJob ns/job has failed because 1 Worker replica(s) failed.");
   EXPECT_TRUE(cluster_.deletes().empty());
@@ -291,23 +278,14 @@ TEST_F(JobReconcilerTest, TtlAfterFinishedRequeuesThenDeletesTheJob) {
 }
 
 TEST_F(JobReconcilerTest, CleanPodPolicyRunningDeletesOnlyUnfinishedPodsAndTheirServices) {
-  Submit(TfJob({{"PS", {{"replicas", 1}, {"template", Template()}}}, {"Worker", Workers(1)["Worker"]}},
-               {{"cleanPodPolicy", "Running"}}));
-  Reconcile();
-  AllPods("Running");
-  cluster_.SetPodPhase("job-worker-0", "Succeeded");
-  Reconcile();
+  RunUntilWorkerZeroSucceeds(TfJob(PsAndWorkers(1), {{"cleanPodPolicy", "Running"}}));
   EXPECT_TRUE(Is("Succeeded"));
   EXPECT_THAT(cluster_.Names("pods"), ElementsAre("job-worker-0"));
   EXPECT_THAT(cluster_.Names("services"), ElementsAre("job-worker-0"));
 }
 
 TEST_F(JobReconcilerTest, CleanPodPolicyAllDeletesEverything) {
-  Submit(TfJob(Workers(2), {{"cleanPodPolicy", "All"}}));
-  Reconcile();
-  AllPods("Running");
-  cluster_.SetPodPhase("job-worker-0", "Succeeded");
-  Reconcile();
+  RunUntilWorkerZeroSucceeds(TfJob(Workers(2), {{"cleanPodPolicy", "All"}}));
   EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
   EXPECT_THAT(cluster_.Names("services"), IsEmpty());
 }
@@ -332,11 +310,7 @@ TEST_F(JobReconcilerTest, AStaleJobCacheAfterSuccessNeverRecreatesCleanedPods) {
 }
 
 TEST_F(JobReconcilerTest, CleanPodPolicyNoneKeepsEverything) {
-  Submit(TfJob(Workers(2)));
-  Reconcile();
-  AllPods("Running");
-  cluster_.SetPodPhase("job-worker-0", "Succeeded");
-  Reconcile();
+  RunUntilWorkerZeroSucceeds(TfJob(Workers(2)));
   EXPECT_EQ(cluster_.Names("pods").size(), 2u);
   EXPECT_TRUE(cluster_.deletes().empty());
 }
@@ -411,6 +385,21 @@ TEST_F(JobReconcilerTest, PodsOfAnotherControllerAreLeftAloneAndOrphansAdopted) 
   EXPECT_EQ(cluster_.CountCreates("pods/"), 0u);
 }
 
+TEST_F(JobReconcilerTest, AKindWithoutOwnedObjectsNeverListsTheApiServer) {
+  // TFJob's plug-in owns nothing besides pods and services: its passes cost no extra request.
+  ASSERT_THAT(FrameworkFor(api::JobKind::kTFJob).OwnedResources(), IsEmpty());
+  Submit(TfJob(Workers(2)));
+  Reconcile();
+  AllPods("Running");
+  Reconcile();
+  Object job = Job();
+  job["spec"]["runPolicy"] = {{"suspend", true}};
+  cluster_.Put("tfjobs", job);
+  Reconcile();
+  ASSERT_TRUE(Is("Suspended"));
+  EXPECT_EQ(cluster_.lists(), 0);
+}
+
 TEST_F(JobReconcilerTest, StatusIsWrittenOnlyWhenItChanged) {
   Submit(TfJob(Workers(1)));
   Reconcile();
@@ -432,6 +421,7 @@ TEST_F(JobReconcilerTest, AStatusConflictIsRetriedOnTheNewestVersion) {
   cluster_.Put("tfjobs", Job());  // a second write bumps the version again
   kube::ReconcileResult result = reconciler().Reconcile(JobKey(api::JobKind::kTFJob, "ns", "job"));
   EXPECT_FALSE(result.error);
+  EXPECT_EQ(cluster_.status_writes(), 2) << "the first write conflicted";
   EXPECT_TRUE(Is("Created"));
   EXPECT_EQ(Job()["metadata"]["labels"]["edited"], "yes");
 }

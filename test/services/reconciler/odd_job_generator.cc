@@ -276,54 +276,42 @@ class Generator {
       }
       return &ports[0];
     };
+    // Sets `field` of `target` (the main container, its first port) when there is one.
+    auto set = [&](Json* target, const char* field, Json value, const std::string& what,
+                   Verdict verdict) {
+      if (target == nullptr) return;
+      (*target)[field] = std::move(value);
+      Note(at + what, verdict);
+    };
     switch (pick) {
       case 0:
-        if (Json* p = port()) {
-          (*p)["containerPort"] = std::to_string(kind_->port);
-          Note(at + "containerPort as a string", Verdict::kRefused);
-        }
+        set(port(), "containerPort", std::to_string(kind_->port),
+            "containerPort as a string", Verdict::kRefused);
         break;
       case 1:
-        if (Json* p = port()) {
-          (*p)["containerPort"] = kind_->port + 0.5;
-          Note(at + "containerPort as a fraction", Verdict::kRefused);
-        }
+        set(port(), "containerPort", kind_->port + 0.5,
+            "containerPort as a fraction", Verdict::kRefused);
         break;
       case 2:
-        if (Json* p = port()) {
-          (*p)["containerPort"] = {{"value", kind_->port}};
-          Note(at + "containerPort as an object", Verdict::kRefused);
-        }
+        set(port(), "containerPort", {{"value", kind_->port}},
+            "containerPort as an object", Verdict::kRefused);
         break;
       case 3:
-        if (Json* p = port()) {
-          (*p)["containerPort"] = nullptr;
-          Note(at + "containerPort null", Verdict::kEither);
-        }
+        set(port(), "containerPort", nullptr, "containerPort null", Verdict::kEither);
         break;
       case 4:
-        if (Json* p = port()) {
-          (*p)["containerPort"] = static_cast<double>(kind_->port);
-          Note(at + "containerPort as a whole float", Verdict::kEither);
-        }
+        set(port(), "containerPort", static_cast<double>(kind_->port),
+            "containerPort as a whole float", Verdict::kEither);
         break;
       case 5:
-        if (main != nullptr) {
-          (*main)["env"] = {{"MODE", "train"}, {"N", 3}};
-          Note(at + "env as a map", Verdict::kRefused);
-        }
+        set(main, "env", {{"MODE", "train"}, {"N", 3}}, "env as a map", Verdict::kRefused);
         break;
       case 6:
-        if (main != nullptr) {
-          (*main)["env"] = "MODE=train";
-          Note(at + "env as a string", Verdict::kRefused);
-        }
+        set(main, "env", "MODE=train", "env as a string", Verdict::kRefused);
         break;
       case 7:
-        if (main != nullptr) {
-          (*main)["args"] = Json::array({"--epochs", 3, true});
-          Note(at + "args with a number", Verdict::kRefused);
-        }
+        set(main, "args", Json::array({"--epochs", 3, true}),
+            "args with a number", Verdict::kRefused);
         break;
       case 8:
         if (t.is_object() && t["spec"].is_object()) {
@@ -339,10 +327,7 @@ class Generator {
         }
         break;
       case 10:
-        if (main != nullptr) {
-          (*main)["ports"] = absl::StrCat(kind_->port);
-          Note(at + "ports as a string", Verdict::kRefused);
-        }
+        set(main, "ports", absl::StrCat(kind_->port), "ports as a string", Verdict::kRefused);
         break;
       case 11:
         if (t.is_object()) {
@@ -399,22 +384,15 @@ class Generator {
         }
         break;
       case 20:
-        if (main != nullptr) {
-          (*main)["resources"] = {{"limits", {{"cpu", {{"cores", 2}}}, {"memory", "lots"}}}};
-          Note(at + "resources with odd quantities", Verdict::kEither);
-        }
+        set(main, "resources", {{"limits", {{"cpu", {{"cores", 2}}}, {"memory", "lots"}}}},
+            "resources with odd quantities", Verdict::kEither);
         break;
       case 21:
-        if (main != nullptr) {
-          (*main)["command"] = "python train.py";
-          Note(at + "command as a string", Verdict::kRefused);
-        }
+        set(main, "command", "python train.py", "command as a string", Verdict::kRefused);
         break;
       case 22:
-        if (main != nullptr) {
-          (*main)["env"] = Json::array({{{"name", "N"}, {"value", 3}}});
-          Note(at + "env value as a number", Verdict::kRefused);
-        }
+        set(main, "env", Json::array({{{"name", "N"}, {"value", 3}}}),
+            "env value as a number", Verdict::kRefused);
         break;
       case 23:
         if (t.is_object() && t["spec"].is_object() && t["spec"]["containers"].is_array()) {

@@ -1,8 +1,9 @@
 #include "core/pod_identity.h"
 
 #include "gtest/gtest.h"
+#include "job_fixtures.h"
 
-namespace kubedl::reconciler {
+namespace kubedl::reconciler::testing {
 namespace {
 
 TEST(PodIdentity, NamesAreJobLowerTypeIndex) {
@@ -11,17 +12,14 @@ TEST(PodIdentity, NamesAreJobLowerTypeIndex) {
 }
 
 TEST(PodIdentity, LabelsCarryNewAndLegacyKeysAndMasterRole) {
-  auto labels = ReplicaLabels(api::JobKind::kPyTorchJob, "pt", "Master", 0, true);
-  EXPECT_EQ(labels["training.kubeflow.org/operator-name"], "pytorchjob-controller");
-  EXPECT_EQ(labels["training.kubeflow.org/job-name"], "pt");
-  EXPECT_EQ(labels["training.kubeflow.org/replica-type"], "master");
-  EXPECT_EQ(labels["training.kubeflow.org/replica-index"], "0");
-  EXPECT_EQ(labels["training.kubeflow.org/job-role"], "master");
-  EXPECT_EQ(labels["group-name"], "kubeflow.org");
-  EXPECT_EQ(labels["job-name"], "pt");
-  EXPECT_EQ(labels["replica-type"], "master");
-  EXPECT_EQ(labels["replica-index"], "0");
-  EXPECT_EQ(labels["job-role"], "master");
+  ExpectLabels(ReplicaLabels(api::JobKind::kPyTorchJob, "pt", "Master", 0, true),
+               {{"training.kubeflow.org/operator-name", "pytorchjob-controller"},
+                {"training.kubeflow.org/job-name", "pt"},
+                {"training.kubeflow.org/replica-type", "master"},
+                {"training.kubeflow.org/replica-index", "0"},
+                {"training.kubeflow.org/job-role", "master"}, {"group-name", "kubeflow.org"},
+                {"job-name", "pt"}, {"replica-type", "master"}, {"replica-index", "0"},
+                {"job-role", "master"}});
   auto worker = ReplicaLabels(api::JobKind::kPyTorchJob, "pt", "Worker", 1, false);
   EXPECT_FALSE(worker.contains("training.kubeflow.org/job-role"));
   EXPECT_FALSE(worker.contains("job-role"));
@@ -40,4 +38,4 @@ TEST(PodIdentity, JobKeysRoundTrip) {
 }
 
 }  // namespace
-}  // namespace kubedl::reconciler
+}  // namespace kubedl::reconciler::testing

@@ -1,27 +1,20 @@
-#include "frameworks/pytorch/pytorch_framework.h"
+#include "core/framework.h"
 
 #include "gtest/gtest.h"
 #include "job_fixtures.h"
 
-namespace kubedl::reconciler {
+namespace kubedl::reconciler::testing {
 namespace {
 
-using testing::Env;
-using testing::ParsedJob;
-using testing::PodFor;
-using testing::Replica;
-
 api::Job PyJob(const std::string& replicas, const std::string& extra_spec = "") {
-  return ParsedJob(R"({"apiVersion":"kubeflow.org/v1","kind":"PyTorchJob","metadata":{"name":"pt",
-    "namespace":"team","uid":"u1"},"spec":{)" + extra_spec + R"("pytorchReplicaSpecs":)" +
-                   replicas + "}}");
+  return KindJob(api::JobKind::kPyTorchJob, replicas, extra_spec);
 }
 
 api::Json Decorated(const api::Job& job, const std::string& type, int64_t index) {
   api::Json pod = PodFor(job, type);
   FrameworkOptions options{.master_wait_image = "busybox:test", .master_wait_retries = 7,
                            .master_wait_interval_seconds = 3};
-  EXPECT_TRUE(PyTorchFramework().DecoratePod(job, type, index, options, pod).ok());
+  EXPECT_TRUE(FrameworkFor(api::JobKind::kPyTorchJob).DecoratePod(job, type, index, options, pod).ok());
   return pod;
 }
 
@@ -31,16 +24,11 @@ const std::string kMasterAndWorkers =
 TEST(PyTorchFramework, MasterEnvOnEveryContainerWithWorkerRankOffset) {
   api::Job job = PyJob(kMasterAndWorkers);
   api::Json worker = Decorated(job, "Worker", 1);
-  const api::Json& c = worker["spec"]["containers"][0];
-  EXPECT_EQ(Env(c, "MASTER_ADDR"), "pt-master-0");
-  EXPECT_EQ(Env(c, "PET_MASTER_ADDR"), "pt-master-0");
-  EXPECT_EQ(Env(c, "MASTER_PORT"), "23456");
-  EXPECT_EQ(Env(c, "PET_MASTER_PORT"), "23456");
-  EXPECT_EQ(Env(c, "WORLD_SIZE"), "4");
-  EXPECT_EQ(Env(c, "RANK"), "2");
-  EXPECT_EQ(Env(c, "PET_NODE_RANK"), "2");
-  EXPECT_EQ(Env(c, "PET_NNODES"), "4");
-  EXPECT_EQ(Env(c, "PYTHONUNBUFFERED"), "1");
+  ExpectEnv(worker["spec"]["containers"][0],
+            {{"MASTER_ADDR", "pt-master-0"}, {"PET_MASTER_ADDR", "pt-master-0"},
+             {"MASTER_PORT", "23456"}, {"PET_MASTER_PORT", "23456"}, {"WORLD_SIZE", "4"},
+             {"RANK", "2"}, {"PET_NODE_RANK", "2"}, {"PET_NNODES", "4"},
+             {"PYTHONUNBUFFERED", "1"}});
   api::Json master = Decorated(job, "Master", 0);
   EXPECT_EQ(Env(master["spec"]["containers"][0], "RANK"), "0");
 }
@@ -75,20 +63,15 @@ TEST(PyTorchFramework, ElasticPolicySetsRendezvousEnv) {
                           "maxRestarts":5,"rdzvId":"run1","rdzvConf":[{"key":"timeout","value":"60"}],
                           "standalone":true},)");
   const api::Json pod = Decorated(job, "Worker", 1);
-  const api::Json& c = pod["spec"]["containers"][0];
-  EXPECT_EQ(Env(c, "PET_RDZV_ENDPOINT"), "pt-worker-0:23456");
-  EXPECT_EQ(Env(c, "PET_RDZV_BACKEND"), "c10d");
-  EXPECT_EQ(Env(c, "PET_NNODES"), "1:3");
-  EXPECT_EQ(Env(c, "PET_MAX_RESTARTS"), "5");
-  EXPECT_EQ(Env(c, "PET_RDZV_ID"), "run1");
-  EXPECT_EQ(Env(c, "PET_RDZV_CONF"), "timeout=60");
-  EXPECT_EQ(Env(c, "PET_STANDALONE"), "1");
-  EXPECT_EQ(Env(c, "MASTER_ADDR"), "<unset>");
-  EXPECT_EQ(Env(c, "RANK"), "1");
+  ExpectEnv(pod["spec"]["containers"][0],
+            {{"PET_RDZV_ENDPOINT", "pt-worker-0:23456"}, {"PET_RDZV_BACKEND", "c10d"},
+             {"PET_NNODES", "1:3"}, {"PET_MAX_RESTARTS", "5"}, {"PET_RDZV_ID", "run1"},
+             {"PET_RDZV_CONF", "timeout=60"}, {"PET_STANDALONE", "1"}, {"MASTER_ADDR", "<unset>"},
+             {"RANK", "1"}});
 }
 
 TEST(PyTorchFramework, SuccessFollowsMasterElseAllWorkersElseAnyElasticWorker) {
-  PyTorchFramework pt;
+  const Framework& pt = FrameworkFor(api::JobKind::kPyTorchJob);
   ReplicaStates states;
   states["Master"] = {.replicas = 1, .active = 0, .succeeded = 1};
   states["Worker"] = {.replicas = 3, .active = 3};
@@ -108,4 +91,4 @@ TEST(PyTorchFramework, SuccessFollowsMasterElseAllWorkersElseAnyElasticWorker) {
 }
 
 }  // namespace
-}  // namespace kubedl::reconciler
+}  // namespace kubedl::reconciler::testing

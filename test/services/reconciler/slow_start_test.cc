@@ -62,6 +62,24 @@ class GatedItems {
   std::set<size_t> released_;
 };
 
+// The items a run attempted, recorded from whichever thread ran them.
+class RanItems {
+ public:
+  bool Record(size_t i) {
+    std::lock_guard lock(mu_);
+    ran_.insert(i);
+    return true;
+  }
+  std::set<size_t> ran() {
+    std::lock_guard lock(mu_);
+    return ran_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<size_t> ran_;
+};
+
 TEST(SlowStartTest, BatchesDoubleFromOneUpToTheCapAndRunTheirItemsTogether) {
   // 7 pool threads and the caller: a batch of 8 can only finish if all its items run at once,
   // since each one waits for the test to see the whole batch.
@@ -90,15 +108,12 @@ TEST(SlowStartTest, BatchesDoubleFromOneUpToTheCapAndRunTheirItemsTogether) {
 
 TEST(SlowStartTest, AFailureStopsTheNextBatchesButFinishesItsOwn) {
   ThreadPoolParallelRunner pool(4);
-  std::mutex mu;
-  std::set<size_t> ran;
+  RanItems items;
   const size_t attempted = RunInSlowStartBatches(pool, 20, 64, [&](size_t i) {
-    std::lock_guard lock(mu);
-    ran.insert(i);
-    return i != 4;  // fails in the third batch {3,4,5,6}
+    return items.Record(i) && i != 4;  // fails in the third batch {3,4,5,6}
   });
   EXPECT_EQ(attempted, 7u);
-  EXPECT_EQ(ran, (std::set<size_t>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(items.ran(), (std::set<size_t>{0, 1, 2, 3, 4, 5, 6}));
 }
 
 TEST(SlowStartTest, AFailingFirstItemStopsEverything) {
@@ -146,31 +161,21 @@ TEST(SlowStartTest, EachBatchIsPreparedOnTheCallersThreadBeforeItRuns) {
 
 TEST(SlowStartTest, APrepareThatRefusesStopsBeforeThatBatch) {
   ThreadPoolParallelRunner pool(4);
-  std::mutex mu;
-  std::set<size_t> ran;
+  RanItems items;
   const size_t attempted = RunInSlowStartBatches(
-      pool, 10, 4,
-      [&](size_t i) {
-        std::lock_guard lock(mu);
-        ran.insert(i);
-        return true;
-      },
+      pool, 10, 4, [&](size_t i) { return items.Record(i); },
       [&](size_t begin, size_t) { return begin < 3; });  // the third batch, [3, 7), is refused
   EXPECT_EQ(attempted, 3u);
-  EXPECT_EQ(ran, (std::set<size_t>{0, 1, 2}));
+  EXPECT_EQ(items.ran(), (std::set<size_t>{0, 1, 2}));
 }
 
 TEST(SlowStartTest, ABatchLargerThanThePoolStillRunsEveryItem) {
   ThreadPoolParallelRunner pool(2);
-  std::mutex mu;
-  std::set<size_t> ran;
-  const size_t attempted = RunInSlowStartBatches(pool, 100, 32, [&](size_t i) {
-    std::lock_guard lock(mu);
-    ran.insert(i);
-    return true;
-  });
+  RanItems items;
+  const size_t attempted =
+      RunInSlowStartBatches(pool, 100, 32, [&](size_t i) { return items.Record(i); });
   EXPECT_EQ(attempted, 100u);
-  EXPECT_EQ(ran.size(), 100u);
+  EXPECT_EQ(items.ran().size(), 100u);
 }
 
 }  // namespace

@@ -1,26 +1,19 @@
-#include "frameworks/tensorflow/tensorflow_framework.h"
+#include "core/framework.h"
 
 #include "gtest/gtest.h"
 #include "job_fixtures.h"
 
-namespace kubedl::reconciler {
+namespace kubedl::reconciler::testing {
 namespace {
 
-using testing::Env;
-using testing::ParsedJob;
-using testing::PodFor;
-using testing::Replica;
-
 api::Job TfJob(const std::string& replicas, const std::string& extra_spec = "") {
-  return ParsedJob(R"({"apiVersion":"kubeflow.org/v1","kind":"TFJob","metadata":{"name":"mnist",
-    "namespace":"team","uid":"u1"},"spec":{)" + extra_spec + R"("tfReplicaSpecs":)" + replicas +
-                   "}}");
+  return KindJob(api::JobKind::kTFJob, replicas, extra_spec);
 }
 
 api::Json TfConfig(const api::Job& job, const std::string& type, int64_t index,
                    const FrameworkOptions& options = {}) {
   api::Json pod = PodFor(job, type);
-  EXPECT_TRUE(TensorFlowFramework().DecoratePod(job, type, index, options, pod).ok());
+  EXPECT_TRUE(FrameworkFor(api::JobKind::kTFJob).DecoratePod(job, type, index, options, pod).ok());
   return api::Json::parse(Env(pod["spec"]["containers"][0], "TF_CONFIG"));
 }
 
@@ -55,7 +48,7 @@ TEST(TensorFlowFramework, CustomClusterDomainAndPortAreUsed) {
 TEST(TensorFlowFramework, SingleReplicaJobGetsNoTfConfig) {
   api::Job job = TfJob(R"({"Worker":)" + Replica(1, "tensorflow") + "}");
   api::Json pod = PodFor(job, "Worker");
-  ASSERT_TRUE(TensorFlowFramework().DecoratePod(job, "Worker", 0, {}, pod).ok());
+  ASSERT_TRUE(FrameworkFor(api::JobKind::kTFJob).DecoratePod(job, "Worker", 0, {}, pod).ok());
   EXPECT_EQ(Env(pod["spec"]["containers"][0], "TF_CONFIG"), "<unset>");
 }
 
@@ -76,12 +69,12 @@ TEST(TensorFlowFramework, UserSetTfConfigIsKept) {
   api::Job job = TfJob(R"({"Worker":)" +
                        Replica(2, "tensorflow", R"(,"env":[{"name":"TF_CONFIG","value":"mine"}])") + "}");
   api::Json pod = PodFor(job, "Worker");
-  ASSERT_TRUE(TensorFlowFramework().DecoratePod(job, "Worker", 0, {}, pod).ok());
+  ASSERT_TRUE(FrameworkFor(api::JobKind::kTFJob).DecoratePod(job, "Worker", 0, {}, pod).ok());
   EXPECT_EQ(Env(pod["spec"]["containers"][0], "TF_CONFIG"), "mine");
 }
 
 TEST(TensorFlowFramework, ChiefLeadsElseWorkerZero) {
-  TensorFlowFramework tf;
+  const Framework& tf = FrameworkFor(api::JobKind::kTFJob);
   api::Job with_chief = TfJob(R"({"Chief":)" + Replica(1, "tensorflow") + R"(,"Worker":)" +
                               Replica(2, "tensorflow") + "}");
   EXPECT_TRUE(tf.IsMaster(with_chief, "Chief", 0));
@@ -97,37 +90,38 @@ ReplicaState State(int64_t replicas, int64_t active, int64_t succeeded,
           .by_index = std::move(by_index)};
 }
 
+JobProgress ProgressOf(const api::Job& job, const ReplicaStates& states) {
+  return FrameworkFor(api::JobKind::kTFJob).Progress(job, states);
+}
+
 TEST(TensorFlowFramework, WorkerZeroSuccessCompletesTheJobByDefault) {
-  api::Job job = TfJob(R"({"PS":)" + Replica(1, "tensorflow") + R"(,"Worker":)" +
-                       Replica(2, "tensorflow") + "}");
-  ReplicaStates states;
-  states["PS"] = State(1, 1, 0, {PodOutcome::kRunning});
+  const api::Job job = TfJob(ReplicaMap("tensorflow", {{"PS", 1}, {"Worker", 2}}));
+  ReplicaStates states = {{"PS", State(1, 1, 0, {PodOutcome::kRunning})}};
   states["Worker"] = State(2, 1, 1, {PodOutcome::kSucceeded, PodOutcome::kRunning});
-  EXPECT_EQ(TensorFlowFramework().Progress(job, states), JobProgress::kSucceeded);
+  EXPECT_EQ(ProgressOf(job, states), JobProgress::kSucceeded);
   states["Worker"] = State(2, 1, 1, {PodOutcome::kRunning, PodOutcome::kSucceeded});
-  EXPECT_EQ(TensorFlowFramework().Progress(job, states), JobProgress::kRunning);
+  EXPECT_EQ(ProgressOf(job, states), JobProgress::kRunning);
 }
 
 TEST(TensorFlowFramework, AllWorkersPolicyWaitsForEveryWorker) {
-  api::Job job = TfJob(R"({"Worker":)" + Replica(2, "tensorflow") + "}",
-                       R"("successPolicy":"AllWorkers",)");
+  const api::Job job =
+      TfJob(ReplicaMap("tensorflow", {{"Worker", 2}}), R"("successPolicy":"AllWorkers",)");
   ReplicaStates states;
   states["Worker"] = State(2, 1, 1, {PodOutcome::kSucceeded, PodOutcome::kRunning});
-  EXPECT_EQ(TensorFlowFramework().Progress(job, states), JobProgress::kRunning);
+  EXPECT_EQ(ProgressOf(job, states), JobProgress::kRunning);
   states["Worker"] = State(2, 0, 2, {PodOutcome::kSucceeded, PodOutcome::kSucceeded});
-  EXPECT_EQ(TensorFlowFramework().Progress(job, states), JobProgress::kSucceeded);
+  EXPECT_EQ(ProgressOf(job, states), JobProgress::kSucceeded);
 }
 
 TEST(TensorFlowFramework, ChiefDecidesWhenPresent) {
-  api::Job job = TfJob(R"({"Chief":)" + Replica(1, "tensorflow") + R"(,"Worker":)" +
-                       Replica(2, "tensorflow") + "}");
-  ReplicaStates states;
-  states["Chief"] = State(1, 0, 0, {PodOutcome::kPending});
-  states["Worker"] = State(2, 2, 0, {PodOutcome::kRunning, PodOutcome::kRunning});
-  EXPECT_EQ(TensorFlowFramework().Progress(job, states), JobProgress::kNotRunning);
+  const api::Job job = TfJob(ReplicaMap("tensorflow", {{"Chief", 1}, {"Worker", 2}}));
+  ReplicaStates states = {
+      {"Chief", State(1, 0, 0, {PodOutcome::kPending})},
+      {"Worker", State(2, 2, 0, {PodOutcome::kRunning, PodOutcome::kRunning})}};
+  EXPECT_EQ(ProgressOf(job, states), JobProgress::kNotRunning);
   states["Chief"] = State(1, 0, 1, {PodOutcome::kSucceeded});
-  EXPECT_EQ(TensorFlowFramework().Progress(job, states), JobProgress::kSucceeded);
+  EXPECT_EQ(ProgressOf(job, states), JobProgress::kSucceeded);
 }
 
 }  // namespace
-}  // namespace kubedl::reconciler
+}  // namespace kubedl::reconciler::testing

@@ -1,52 +1,54 @@
 #include "core/workloads.h"
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace kubedl::reconciler {
 namespace {
 
 using api::JobKind;
+using Kinds = std::vector<JobKind>;
+
+// What `flag` and `env` select; a parse error fails the test.
+WorkloadSelection Selected(std::string_view flag, std::string_view env) {
+  auto s = ParseWorkloads(flag, env);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? *s : WorkloadSelection{};
+}
 
 TEST(Workloads, AutoDiscoversEveryKindAndIsTheDefault) {
   for (auto [flag, env] : {std::pair{"auto", ""}, std::pair{"", ""}}) {
-    auto s = ParseWorkloads(flag, env);
-    ASSERT_TRUE(s.ok());
-    EXPECT_TRUE(s->discover);
-    EXPECT_EQ(s->kinds.size(), 4u);
+    const WorkloadSelection s = Selected(flag, env);
+    EXPECT_TRUE(s.discover);
+    EXPECT_EQ(s.kinds.size(), 4u);
   }
 }
 
 TEST(Workloads, StarEnablesAllWithoutDiscovery) {
-  auto s = ParseWorkloads("*", "");
-  ASSERT_TRUE(s.ok());
-  EXPECT_FALSE(s->discover);
-  EXPECT_EQ(s->kinds.size(), 4u);
+  const WorkloadSelection s = Selected("*", "");
+  EXPECT_FALSE(s.discover);
+  EXPECT_EQ(s.kinds.size(), 4u);
 }
 
 TEST(Workloads, ListIsCaseInsensitiveAndMinusDisables) {
-  auto s = ParseWorkloads("pytorchjob,-tfjob, XGBoostJob", "");
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->kinds, (std::vector<JobKind>{JobKind::kPyTorchJob, JobKind::kXGBoostJob}));
-  auto all_but = ParseWorkloads("*,-XDLJob", "");
-  ASSERT_TRUE(all_but.ok());
-  EXPECT_EQ(all_but->kinds,
-            (std::vector<JobKind>{JobKind::kTFJob, JobKind::kPyTorchJob, JobKind::kXGBoostJob}));
+  EXPECT_EQ(Selected("pytorchjob,-tfjob, XGBoostJob", "").kinds,
+            (Kinds{JobKind::kPyTorchJob, JobKind::kXGBoostJob}));
+  EXPECT_EQ(Selected("*,-XDLJob", "").kinds,
+            (Kinds{JobKind::kTFJob, JobKind::kPyTorchJob, JobKind::kXGBoostJob}));
 }
 
 TEST(Workloads, OnlyRemovalsMeanAutoWithoutThem) {
-  auto s = ParseWorkloads("-tfjob", "");
-  ASSERT_TRUE(s.ok());
-  EXPECT_TRUE(s->discover);
-  EXPECT_EQ(s->kinds.size(), 3u);
+  const WorkloadSelection s = Selected("-tfjob", "");
+  EXPECT_TRUE(s.discover);
+  EXPECT_EQ(s.kinds.size(), 3u);
 }
 
 TEST(Workloads, EnvironmentIsUsedOnlyWithoutTheFlag) {
-  auto from_env = ParseWorkloads("", "XDLJob");
-  ASSERT_TRUE(from_env.ok());
-  EXPECT_EQ(from_env->kinds, (std::vector<JobKind>{JobKind::kXDLJob}));
-  auto flag_wins = ParseWorkloads("TFJob", "XDLJob");
-  ASSERT_TRUE(flag_wins.ok());
-  EXPECT_EQ(flag_wins->kinds, (std::vector<JobKind>{JobKind::kTFJob}));
+  EXPECT_EQ(Selected("", "XDLJob").kinds, (Kinds{JobKind::kXDLJob}));
+  EXPECT_EQ(Selected("TFJob", "XDLJob").kinds, (Kinds{JobKind::kTFJob}));
 }
 
 TEST(Workloads, UnknownNameIsRefusedWithTheValidOnes) {

@@ -10,6 +10,7 @@
 #include "glog/logging.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "kubedl/common/backoff.h"
 
 namespace kubedl::metrics {
 namespace {
@@ -110,7 +111,11 @@ void GrpcJobEventSink::RequestSnapshot() {
 }
 
 void GrpcJobEventSink::Run() {
-  absl::Duration backoff = options_.initial_backoff;
+  // Full jitter (half to all of the delay) keeps many reconcilers from reconnecting in step.
+  common::Backoff backoff({.initial = options_.initial_backoff,
+                           .max = options_.max_backoff,
+                           .min_jitter = 0.5,
+                           .max_jitter = 1.0});
   while (true) {
     grpc::ClientContext context;
     {
@@ -136,20 +141,17 @@ void GrpcJobEventSink::Run() {
       active_context_ = nullptr;
       if (stopping_) break;
     }
-    if (wrote) backoff = options_.initial_backoff;  // it was up: retry soon
+    if (wrote) backoff.Reset();  // it was up: retry soon
+    const absl::Duration wait = backoff.Next();
     LOG_EVERY_N(WARNING, 10) << "metrics sink stream to " << options_.target
-                             << " ended: " << status.error_message() << "; retrying in "
-                             << backoff;
-    WaitBackoff(backoff);
-    backoff = std::min(backoff * 2, options_.max_backoff);
+                             << " ended: " << status.error_message() << "; retrying in " << wait;
+    WaitBackoff(wait);
   }
   absl::MutexLock lock(&mu_);
   thread_done_ = true;
 }
 
-void GrpcJobEventSink::WaitBackoff(absl::Duration backoff) {
-  // Full jitter keeps many reconcilers from reconnecting in step.
-  const absl::Duration wait = absl::Uniform(jitter_, 0.5, 1.0) * backoff;
+void GrpcJobEventSink::WaitBackoff(absl::Duration wait) {
   absl::MutexLock lock(&mu_);
   auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || retry_now_; };
   mu_.AwaitWithTimeout(absl::Condition(&wake), wait);

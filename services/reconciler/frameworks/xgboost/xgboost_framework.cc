@@ -1,4 +1,5 @@
-#include "frameworks/xgboost/xgboost_framework.h"
+// XGBoostJob (SPEC §4–5): rabit tracker env on every container; the Master decides.
+#include "core/framework.h"
 
 #include <string>
 #include <vector>
@@ -7,49 +8,59 @@
 #include "absl/strings/str_join.h"
 #include "core/pod_identity.h"
 #include "core/pod_template.h"
+#include "frameworks/master_worker.h"
 #include "frameworks/replica_progress.h"
 
 namespace kubedl::reconciler {
 
-absl::Status XGBoostFramework::DecoratePod(const api::Job& job, std::string_view replica_type,
-                                           int64_t index, const FrameworkOptions&,
-                                           api::Json& pod) const {
-  const api::KindDescriptor& kind = job.descriptor();
-  const api::Replica* master = job.FindReplica("Master");
-  const api::Replica* worker = job.FindReplica("Worker");
-  const int64_t total = TotalReplicas(job);
-  const int64_t masters = master != nullptr ? master->spec.replicas.value_or(1) : 0;
-  const int64_t rank = index + (replica_type == "Worker" ? masters : 0);
-  std::vector<std::string> worker_addrs;
-  if (worker != nullptr) {
-    for (int64_t i = 0; i < worker->spec.replicas.value_or(1); ++i) {
-      worker_addrs.push_back(ReplicaName(job.name, "Worker", i));
-    }
-  }
-  for (api::Json& container : Containers(pod)) {
-    if (!container.is_object()) continue;
-    AddEnv(container, "MASTER_ADDR", ReplicaName(job.name, "Master", 0));
-    AddEnv(container, "MASTER_PORT",
-           absl::StrCat(master != nullptr ? ReplicaPort(*master, kind) : kind.port));
-    AddEnv(container, "WORLD_SIZE", absl::StrCat(total));
-    AddEnv(container, "RANK", absl::StrCat(rank));
-    AddEnv(container, "PYTHONUNBUFFERED", "1");
-    if (total > 1) {
-      AddEnv(container, "WORKER_PORT",
-             absl::StrCat(worker != nullptr ? ReplicaPort(*worker, kind) : kind.port));
-      AddEnv(container, "WORKER_ADDRS", absl::StrJoin(worker_addrs, ","));
-    }
-  }
-  return absl::OkStatus();
-}
+namespace {
 
-bool XGBoostFramework::IsMaster(const api::Job&, std::string_view replica_type,
-                                int64_t index) const {
-  return replica_type == "Master" && index == 0;
-}
+class XGBoostFramework final : public Framework {
+ public:
+  api::JobKind kind() const override { return api::JobKind::kXGBoostJob; }
 
-JobProgress XGBoostFramework::Progress(const api::Job&, const ReplicaStates& states) const {
-  return LeaderProgress(states, "Master");
-}
+  absl::Status DecoratePod(const api::Job& job, std::string_view replica_type,
+                           int64_t index, const FrameworkOptions&,
+                           api::Json& pod) const override {
+    const api::KindDescriptor& kind = job.descriptor();
+    const MasterWorkerLayout layout = MasterWorkerLayoutOf(job);
+    std::vector<std::string> worker_addrs;
+    if (layout.worker != nullptr) {
+      for (int64_t i = 0; i < layout.worker->spec.replicas.value_or(1); ++i) {
+        worker_addrs.push_back(ReplicaName(job.name, "Worker", i));
+      }
+    }
+    for (api::Json& container : Containers(pod)) {
+      if (!container.is_object()) continue;
+      AddEnv(container, "MASTER_ADDR", ReplicaName(job.name, "Master", 0));
+      AddEnv(container, "MASTER_PORT",
+             absl::StrCat(layout.master != nullptr ? ReplicaPort(*layout.master, kind)
+                                                   : kind.port));
+      AddEnv(container, "WORLD_SIZE", absl::StrCat(layout.total));
+      AddEnv(container, "RANK", absl::StrCat(layout.RankOf(replica_type, index)));
+      AddEnv(container, "PYTHONUNBUFFERED", "1");
+      if (layout.total > 1) {
+        AddEnv(container, "WORKER_PORT",
+               absl::StrCat(layout.worker != nullptr ? ReplicaPort(*layout.worker, kind)
+                                                     : kind.port));
+        AddEnv(container, "WORKER_ADDRS", absl::StrJoin(worker_addrs, ","));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  bool IsMaster(const api::Job&, std::string_view replica_type,
+                int64_t index) const override {
+    return replica_type == "Master" && index == 0;
+  }
+
+  JobProgress Progress(const api::Job&, const ReplicaStates& states) const override {
+    return LeaderProgress(states, "Master");
+  }
+};
+
+}  // namespace
+
+KUBEDL_REGISTER_FRAMEWORK(XGBoostFramework);
 
 }  // namespace kubedl::reconciler

@@ -1,5 +1,5 @@
 #pragma once
-// The job kinds as C++ types (SPEC §1). One `Job` type serves all four kinds: the kind-specific
+// The job kinds as C++ types (SPEC §1). One `Job` type serves every kind: the kind-specific
 // fields are optional and only read for their kind. Pod templates stay JSON, exactly as written.
 //
 //   ASSIGN_OR_RETURN(Job job, ParseJob(object));   // job_codec.h

@@ -1,5 +1,6 @@
 #pragma once
-// The four job kinds and what differs between them, as one descriptor table.
+// The job kinds and what differs between them, as one descriptor table: one entry per kind,
+// each defined in lib/api/src/kinds/<kind>.cc (docs/adding-a-kind.md).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -7,7 +8,12 @@
 
 namespace kubedl::api {
 
+// The index of a kind in AllKinds().
 enum class JobKind { kTFJob, kPyTorchJob, kXGBoostJob, kXDLJob };
+
+// What the kind adds to the common codec, defaulting and validation (private to lib/api:
+// src/kinds/kind_hooks.h).
+struct KindHooks;
 
 struct KindDescriptor {
   JobKind kind;
@@ -28,6 +34,7 @@ struct KindDescriptor {
   int32_t port;                // 2222
   std::string_view default_restart_policy;
   std::string_view default_clean_pod_policy;
+  const KindHooks* hooks = nullptr;
 };
 
 // All kinds, in the order above.

@@ -1,18 +1,13 @@
 #pragma once
 
-// Time source, so leader election and rate limiting can be tested without sleeping.
+// The Kubernetes client reads time through the project's one Clock (kubedl/common/clock.h);
+// these names keep kube::Clock and kube::RealClock() working for its callers.
 
-#include "absl/time/time.h"
+#include "kubedl/common/clock.h"
 
 namespace kubedl::kube {
 
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual absl::Time Now() const = 0;
-};
-
-// The wall clock (absl::Now()). Process-wide, never destroyed.
-Clock& RealClock();
+using common::Clock;
+using common::RealClock;
 
 }  // namespace kubedl::kube

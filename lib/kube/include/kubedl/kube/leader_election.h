@@ -86,7 +86,6 @@ class LeaderElector {
 
  private:
   bool SleepUnlessStopped(absl::Duration d);
-  absl::Duration Jittered(absl::Duration d);
 
   LeaseLock& lock_;
   const LeaderElectionConfig config_;

@@ -26,6 +26,8 @@ std::string ObjectKey(absl::string_view ns, absl::string_view name);
 Labels GetLabels(const Object& obj);
 // The uid of the ownerReference with controller: true, or "".
 std::string ControllerUid(const Object& obj);
+// metadata.deletionTimestamp is set: the object is on its way out (finalizers may hold it).
+bool BeingDeleted(const Object& obj);
 
 // Transform for informers: drops metadata.managedFields and the kubectl last-applied
 // annotation, which most controllers never read and which dominate a pod's size.

@@ -7,6 +7,7 @@
 //   again when the worker calls Done();
 // - AddRateLimited waits max(per-item exponential backoff, overall token bucket);
 // - AddAfter queues an item after a delay (a reconcile's RequeueAfter).
+// Time is read only through a Clock, so tests drive a FakeClock instead of sleeping.
 
 #include <functional>
 #include <memory>
@@ -57,8 +58,11 @@ class WorkQueue {
   virtual bool ShuttingDown() = 0;
 };
 
+// `clock` times AddAfter and AddRateLimited; the limiter reads its own (see
+// NewDefaultControllerRateLimiter).
 std::unique_ptr<WorkQueue> NewWorkQueue(
-    std::unique_ptr<RateLimiter> limiter = NewDefaultControllerRateLimiter());
+    std::unique_ptr<RateLimiter> limiter = NewDefaultControllerRateLimiter(),
+    Clock& clock = RealClock());
 
 // What a reconcile asks of the queue.
 struct ReconcileResult {

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
@@ -81,7 +80,8 @@ class GrpcJobEventSink final : public JobEventSink {
   bool Stream(Writer& writer) ABSL_LOCKS_EXCLUDED(mu_);
   bool WriteSnapshot(Writer& writer);
   bool WriteInFlight(Writer& writer) ABSL_LOCKS_EXCLUDED(mu_);
-  void WaitBackoff(absl::Duration backoff) ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits `wait`, or less when the sink stops or a Flush asks for a retry now.
+  void WaitBackoff(absl::Duration wait) ABSL_LOCKS_EXCLUDED(mu_);
 
   GrpcJobEventSinkOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -106,7 +106,6 @@ class GrpcJobEventSink final : public JobEventSink {
   uint64_t snapshot_generation_ = 0;
   absl::Time next_snapshot_ = absl::InfinitePast();
   absl::Time last_write_ = absl::InfinitePast();
-  absl::BitGen jitter_;
   std::thread thread_;
 };
 

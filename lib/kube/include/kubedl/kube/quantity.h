@@ -5,12 +5,12 @@
 
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
-namespace kubedl::gang {
+namespace kubedl::kube {
 
 // A quantity held exactly in billionths of its unit (nano-units); 128 bits hold every value a
 // Kubernetes quantity may carry (up to 2^63 Ei) at that precision.
@@ -42,4 +42,4 @@ using ResourceList = std::map<std::string, Quantity>;
 // naming it.
 absl::StatusOr<ResourceList> ParseResourceList(const std::map<std::string, std::string>& raw);
 
-}  // namespace kubedl::gang
+}  // namespace kubedl::kube

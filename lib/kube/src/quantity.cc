@@ -1,4 +1,4 @@
-#include "quantity.h"
+#include "kubedl/kube/quantity.h"
 
 #include <array>
 #include <sstream>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace kubedl::gang {
+namespace kubedl::kube {
 namespace {
 
 constexpr absl::int128 kNanosPerUnit = 1'000'000'000;
@@ -171,4 +171,4 @@ absl::StatusOr<ResourceList> ParseResourceList(const std::map<std::string, std::
   return list;
 }
 
-}  // namespace kubedl::gang
+}  // namespace kubedl::kube

@@ -1,8 +1,8 @@
-#include "quantity.h"
+#include "kubedl/kube/quantity.h"
 
 #include "gtest/gtest.h"
 
-namespace kubedl::gang {
+namespace kubedl::kube {
 namespace {
 
 std::string Canonical(absl::string_view text) {
@@ -67,4 +67,4 @@ TEST(Quantity, ValuesPastTwoToTheSixtyThirdUnitsAreRefusedNotWrapped) {
 }
 
 }  // namespace
-}  // namespace kubedl::gang
+}  // namespace kubedl::kube
