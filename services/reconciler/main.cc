@@ -72,6 +72,9 @@ DEFINE_string(master_wait_image, "busybox:1.36",
               "Image of the init container that makes PyTorch workers wait for the master.");
 DEFINE_int32(master_wait_retries, 120, "DNS lookups of the master before a worker gives up.");
 DEFINE_int32(master_wait_interval_seconds, 2, "Seconds between those lookups.");
+DEFINE_string(mpi_kubectl_delivery_image, "ghcr.io/kubeflow/training-v1/kubectl-delivery:latest",
+              "Image of the MPI launcher's init container: it provides kubectl (/bin/kubectl) "
+              "and sh, and waits for the workers to run.");
 
 namespace kubedl::reconciler {
 namespace {
@@ -182,6 +185,7 @@ absl::Status ReconcilerProcess::BuildDeps() {
   deps_.framework_options.master_wait_image = FLAGS_master_wait_image;
   deps_.framework_options.master_wait_retries = FLAGS_master_wait_retries;
   deps_.framework_options.master_wait_interval_seconds = FLAGS_master_wait_interval_seconds;
+  deps_.framework_options.mpi_kubectl_delivery_image = FLAGS_mpi_kubectl_delivery_image;
   if (!FLAGS_gang_scheduler_address.empty()) {
     gang_ = NewGrpcGangClient(FLAGS_gang_scheduler_address, FLAGS_gang_scheduler_ca_file);
     deps_.gang = gang_.get();

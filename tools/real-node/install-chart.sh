@@ -16,6 +16,8 @@ log() { printf '[real node] %s\n' "$*" >&2; }
 bash "$repo/tools/images/build.sh" "$build" "$build/images" local
 # With KUBEDL_REAL_NODES=1, up.sh builds the node's parts (cached) before starting it.
 bash "$repo/tools/controlplane/up.sh"
+# The MPI launcher's kubectl-delivery image holds the control plane's kubectl, built by up.sh.
+bash "$repo/tools/images/kubectl-delivery.sh" "$build/images" local
 # shellcheck disable=SC1091
 source "$KUBEDL_CLUSTER_DIR/env"
 export KUBECONFIG

@@ -11,6 +11,7 @@
 //
 // and ReadFields / WriteFields give its reader and writer: a member std::optional<int64_t |
 // std::string | bool> is a typed scalar, std::optional<Json> an object kept as written,
+// std::optional<RawJson> any value kept as written,
 // std::optional<T> and std::vector<T> (T with JsonFields) a nested object and an array of them,
 // a plain std::string a string that defaults to "".
 #include <cstdint>
@@ -89,6 +90,9 @@ class ReadVisitor {
   void operator()(const char* key, std::optional<Json>& f) {
     if (const Json* v = r_.Object(obj_, key, path_)) f = *v;
   }
+  void operator()(const char* key, std::optional<RawJson>& f) {
+    if (const Json* v = r_.Get(obj_, key)) f = RawJson{*v};
+  }
   template <class T>
   void operator()(const char* key, std::optional<T>& f) {
     if (const Json* v = r_.Object(obj_, key, path_)) {
@@ -125,6 +129,9 @@ class WriteVisitor {
   void operator()(const char* key, const std::optional<std::string>& f) { Put(obj_, key, f); }
   void operator()(const char* key, const std::optional<bool>& f) { Put(obj_, key, f); }
   void operator()(const char* key, const std::optional<Json>& f) { Put(obj_, key, f); }
+  void operator()(const char* key, const std::optional<RawJson>& f) {
+    Put(obj_, key, f ? std::optional<Json>(f->value) : std::nullopt);
+  }
   void operator()(const char* key, const std::string& f) { obj_[key] = f; }
   template <class T>
   void operator()(const char* key, const std::optional<T>& f) {

@@ -23,7 +23,9 @@ void MoveLegacy(std::optional<T>& legacy, std::optional<T>& target, const char* 
   legacy.reset();
 }
 
+// A kind without a port name (MPI: mpirun reaches workers through kubectl exec) gets none.
 void DefaultPort(const KindDescriptor& kind, Json& pod_template) {
+  if (kind.port_name.empty()) return;
   int index = FrameworkContainerIndex(kind, pod_template);
   if (index < 0) return;
   Json& container = pod_template["spec"]["containers"][static_cast<size_t>(index)];
@@ -76,8 +78,11 @@ DefaultingResult DefaultJob(Job& job) {
                              [&](const Replica& r) { return r.type == canonical; });
     if (!taken) replica.type = std::string(canonical);
   }
+  const auto default_replicas = kind.hooks != nullptr ? kind.hooks->default_replicas : nullptr;
   for (Replica& replica : spec.replica_specs) {
-    if (!replica.spec.replicas) replica.spec.replicas = 1;
+    if (!replica.spec.replicas) {
+      replica.spec.replicas = default_replicas != nullptr ? default_replicas(replica.type) : 1;
+    }
     if (!replica.spec.restart_policy) {
       replica.spec.restart_policy = std::string(kind.default_restart_policy);
     }

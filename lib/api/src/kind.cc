@@ -21,6 +21,9 @@ std::span<const KindDescriptor> Table() {
       kinds::PyTorchJob(),
       kinds::XGBoostJob(),
       kinds::XDLJob(),
+      kinds::MPIJob(),
+      kinds::PaddleJob(),
+      kinds::JAXJob(),
   });
   return table;
 }
@@ -52,8 +55,13 @@ std::string_view CanonicalReplicaType(const KindDescriptor& kind, std::string_vi
   return {};
 }
 
-std::string ReplicaObjectName(std::string_view job, std::string_view replica_type, int64_t index) {
-  return absl::StrCat(A(job), "-", absl::AsciiStrToLower(A(replica_type)), "-", index);
+std::string ReplicaObjectName(const KindDescriptor& kind, std::string_view job,
+                              std::string_view replica_type, int64_t index) {
+  std::string name = absl::StrCat(A(job), "-", absl::AsciiStrToLower(A(replica_type)));
+  for (std::string_view unindexed : kind.unindexed_replica_types) {
+    if (unindexed == replica_type) return name;
+  }
+  return absl::StrCat(name, "-", index);
 }
 
 }  // namespace kubedl::api

@@ -193,7 +193,7 @@ class Validator : public internal::KindValidation {
     for (const Replica& replica : job_.spec.replica_specs) {
       const int64_t replicas = replica.spec.replicas.value_or(1);
       if (replicas <= 0 || replicas > kMaxInt32) continue;
-      std::string candidate = ReplicaObjectName(name, replica.type, replicas - 1);
+      std::string candidate = ReplicaObjectName(kind_, name, replica.type, replicas - 1);
       if (candidate.size() > longest.size()) {
         longest = std::move(candidate);
         type = replica.type;
@@ -319,7 +319,8 @@ class Validator : public internal::KindValidation {
         errors_.push_back(Invalid(item + ".ports", *ports, "must be of type array"));
       }
     }
-    if (!named) {
+    // A kind without a container name (MPI) takes its framework container from elsewhere.
+    if (!named && !kind_.accepted_container_names.empty()) {
       errors_.push_back(Required(
           cpath, absl::StrCat("one container must be named \"", A(kind_.container_name), "\"")));
     }

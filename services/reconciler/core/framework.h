@@ -32,6 +32,8 @@ struct FrameworkOptions {
   std::string master_wait_image = "busybox:1.36";
   int32_t master_wait_retries = 120;
   int32_t master_wait_interval_seconds = 2;
+  // The MPI launcher's init container: copies kubectl for kubexec.sh and waits for the workers.
+  std::string mpi_kubectl_delivery_image = "ghcr.io/kubeflow/training-v1/kubectl-delivery:latest";
 };
 
 // The observed outcome of one replica index (the pod with that index, if any).
@@ -61,6 +63,9 @@ struct OwnedObject {
   // The whole object: apiVersion, kind, metadata.name and its content. The core adds the
   // namespace, the job's labels and the controller owner reference.
   api::Json body;
+  // Create only: an object of that name that is already there (a ServiceAccount the user named
+  // in the template) is used as it is, never updated or reported.
+  bool use_existing = false;
 };
 
 class Framework {
@@ -81,6 +86,10 @@ class Framework {
   // PyTorch/XGBoost Master).
   virtual bool IsMaster(const api::Job& job, std::string_view replica_type,
                         int64_t index) const = 0;
+
+  // False for kinds whose pods need no headless Service each (MPI reaches its workers through
+  // kubectl exec, not DNS).
+  virtual bool HeadlessServices() const { return true; }
 
   // Running / Succeeded by the framework's rules (SPEC §5), from this pass's observations.
   virtual JobProgress Progress(const api::Job& job, const ReplicaStates& states) const = 0;

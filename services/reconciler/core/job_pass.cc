@@ -237,8 +237,10 @@ std::optional<std::string> JobPass::CreateMissing(const ReplicaObservation& seen
   if (!seen.missing_pods.empty() && GangAllowsPods()) {
     for (const MissingReplica& m : seen.missing_pods) creates.push_back({m.replica, m.index, true});
   }
-  for (const MissingReplica& m : seen.missing_services) {
-    creates.push_back({m.replica, m.index, false});
+  if (framework_.HeadlessServices()) {
+    for (const MissingReplica& m : seen.missing_services) {
+      creates.push_back({m.replica, m.index, false});
+    }
   }
   // A pod is about as large as its job plus, for the kinds that list every address in its env
   // (TF_CONFIG, XDL_CONFIG), an address per replica.

@@ -143,6 +143,7 @@ bool OwnedObjectControl::CreateOrUpdate(const kube::ResourceRef& resource, const
       return true;
     }
     if (!kube::IsAlreadyExists(written.status())) return Failed(what, written.status());
+    if (desired.use_existing) return true;
     // The name is taken by an object without the job's labels (the list showed only labelled
     // ones): look at it as at a listed one.
     auto fetched = client_.Get(resource, job_.namespace_, name);
@@ -150,6 +151,7 @@ bool OwnedObjectControl::CreateOrUpdate(const kube::ResourceRef& resource, const
     unlisted = std::move(*fetched);
     existing = &*unlisted;
   }
+  if (desired.use_existing) return true;
   if (kube::ControllerUid(*existing) != job_.uid) {
     events_.Record(object_, "Warning", "ObjectNameTaken",
                    absl::StrCat(what, " exists and is not controlled by this job; it is left as it is"));

@@ -27,7 +27,7 @@ PodBuilder::PodBuilder(const api::Job& job, const Framework& framework,
 
 BuiltPod PodBuilder::Pod(const api::Replica& replica, int64_t index) const {
   BuiltPod built;
-  const std::string name = ReplicaName(job_.name, replica.type, index);
+  const std::string name = ReplicaName(job_, replica.type, index);
   api::Json pod = api::Json::object();
   pod["apiVersion"] = "v1";
   pod["kind"] = "Pod";
@@ -51,7 +51,7 @@ BuiltPod PodBuilder::Pod(const api::Replica& replica, int64_t index) const {
       std::string(job_.descriptor().default_restart_policy));
   const std::string pod_policy = policy == "ExitCode" ? "Never" : policy;
   if (pod["spec"].contains("restartPolicy") && pod["spec"]["restartPolicy"] != pod_policy) {
-    built.notes.push_back({"Warning", "SettedPodTemplateRestartPolicy",
+    built.notes.push_back({"Warning", "SetPodTemplateRestartPolicy",
                            "Restart policy in pod template will be overwritten by restart "
                            "policy in replica spec"});
   }
@@ -80,7 +80,7 @@ bool PodBuilder::BindToGang(const api::Replica& replica, int64_t index, api::Jso
   if (!binding.ok()) {
     // Never create a pod outside its gang.
     built.notes.push_back({"Warning", "GangSchedulingFailed",
-                           absl::StrCat("Binding pod ", ReplicaName(job_.name, replica.type, index),
+                           absl::StrCat("Binding pod ", ReplicaName(job_, replica.type, index),
                                         " to its gang failed: ", binding.status().message())});
     built.retry = true;
     return false;
@@ -124,7 +124,7 @@ Object PodBuilder::Service(const api::Replica& replica, int64_t index) const {
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata",
-           {{"name", ReplicaName(job_.name, replica.type, index)},
+           {{"name", ReplicaName(job_, replica.type, index)},
             {"namespace", job_.namespace_},
             {"labels", labels},
             {"ownerReferences", Object::array({ControllerReference(job_)})}}},

@@ -138,7 +138,7 @@ std::optional<PodControl::PlannedCreate> PodControl::Plan(const CreateRequest& r
                                                           CreateOutcome& outcome) {
   PlannedCreate planned;
   planned.is_pod = request.is_pod;
-  planned.name = ReplicaName(job_.name, request.replica->type, request.index);
+  planned.name = ReplicaName(job_, request.replica->type, request.index);
   if (!request.is_pod) {
     planned.body = builder.Service(*request.replica, request.index);
     return planned;

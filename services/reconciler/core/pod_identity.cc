@@ -21,8 +21,13 @@ std::string OperatorName(api::JobKind kind) {
   return absl::StrCat(absl::AsciiStrToLower(A(api::Describe(kind).name)), "-controller");
 }
 
-std::string ReplicaName(std::string_view job, std::string_view replica_type, int64_t index) {
-  return api::ReplicaObjectName(job, replica_type, index);
+std::string ReplicaName(const api::Job& job, std::string_view replica_type, int64_t index) {
+  return api::ReplicaObjectName(job.descriptor(), job.name, replica_type, index);
+}
+
+std::string ReplicaName(const api::KindDescriptor& kind, std::string_view job,
+                        std::string_view replica_type, int64_t index) {
+  return api::ReplicaObjectName(kind, job, replica_type, index);
 }
 
 std::map<std::string, std::string> JobLabels(api::JobKind kind, std::string_view job) {

@@ -30,8 +30,11 @@ inline constexpr std::string_view kLegacyLabelJobRole = "job-role";
 kube::ResourceRef JobResource(const api::KindDescriptor& kind);
 // "<lower kind>-controller", the operator-name label value of a kind.
 std::string OperatorName(api::JobKind kind);
-// "<job>-<lower type>-<index>": the pod's and its service's name.
-std::string ReplicaName(std::string_view job, std::string_view replica_type, int64_t index);
+// "<job>-<lower type>-<index>" (unindexed types: "<job>-<lower type>"): the pod's and its
+// service's name.
+std::string ReplicaName(const api::Job& job, std::string_view replica_type, int64_t index);
+std::string ReplicaName(const api::KindDescriptor& kind, std::string_view job,
+                        std::string_view replica_type, int64_t index);
 // The labels every pod and service of a job carries (operator, job; new and legacy keys).
 std::map<std::string, std::string> JobLabels(api::JobKind kind, std::string_view job);
 // JobLabels plus replica type and index, and job-role=master when `master`.

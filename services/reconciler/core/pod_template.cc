@@ -75,7 +75,7 @@ int64_t TotalReplicas(const api::Job& job) {
 
 std::string ServiceHost(const api::Job& job, std::string_view replica_type, int64_t index,
                         std::string_view cluster_domain) {
-  std::string host = absl::StrCat(ReplicaName(job.name, replica_type, index), ".",
+  std::string host = absl::StrCat(ReplicaName(job, replica_type, index), ".",
                                    job.namespace_, ".svc");
   if (!cluster_domain.empty()) absl::StrAppend(&host, ".", A(cluster_domain));
   return host;

@@ -44,9 +44,9 @@ class ReplicaTypeObserver {
     rs.succeeded = state_.succeeded;
     rs.failed = state_.failed;
     // The scale subresource's labelSelectorPath: lets an autoscaler find this type's pods.
-    rs.selector = absl::StrCat(A(kLabelOperatorName), "=", OperatorName(job_.kind), ",",
-                               A(kLabelJobName), "=", job_.name, ",", A(kLabelReplicaType), "=",
-                               lower_);
+    // Keys in sorted order, as the Kubeflow operators write it (labels.SelectorFromSet).
+    rs.selector = absl::StrCat(A(kLabelJobName), "=", job_.name, ",", A(kLabelOperatorName), "=",
+                               OperatorName(job_.kind), ",", A(kLabelReplicaType), "=", lower_);
   }
 
  private:
@@ -111,7 +111,7 @@ class ReplicaTypeObserver {
 
   void FindMissing() {
     for (int64_t i = 0; i < state_.replicas; ++i) {
-      const std::string name = ReplicaName(job_.name, type_, i);
+      const std::string name = ReplicaName(job_, type_, i);
       if (state_.by_index[static_cast<size_t>(i)] == PodOutcome::kMissing &&
           !expectations_.CreatePending(job_key_, name)) {
         out_.missing_pods.push_back({&replica_, i});

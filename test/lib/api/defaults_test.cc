@@ -23,8 +23,9 @@ struct KindDefaults {
   JobKind kind;
   const char* restart_policy;
   const char* clean_pod_policy;
-  const char* port_name;
+  const char* port_name;  // nullptr: the kind adds no port
   int port;
+  const char* zero_replicas_type = nullptr;  // the type whose missing replicas become 0
 };
 
 void PrintTo(const KindDefaults& k, std::ostream* os) { *os << Describe(k.kind).name; }
@@ -38,9 +39,15 @@ TEST_P(PerKindDefaultsTest, FillsReplicasRestartPolicyCleanPodPolicyAndPort) {
   for (auto& [type, spec] : in["spec"][map].items()) spec.erase("replicas");
   Json out = Defaulted(in);
   for (auto& [type, spec] : out["spec"][map].items()) {
-    EXPECT_EQ(spec["replicas"], 1) << type;
+    const bool zero = want.zero_replicas_type != nullptr && type == want.zero_replicas_type;
+    EXPECT_EQ(spec["replicas"], zero ? 0 : 1) << type;
     EXPECT_EQ(spec["restartPolicy"], want.restart_policy) << type;
-    const Json& ports = spec["template"]["spec"]["containers"][0]["ports"];
+    const Json& container = spec["template"]["spec"]["containers"][0];
+    if (want.port_name == nullptr) {
+      EXPECT_FALSE(container.contains("ports")) << type;
+      continue;
+    }
+    const Json& ports = container["ports"];
     ASSERT_EQ(ports.size(), 1u) << type;
     EXPECT_EQ(ports[0]["name"], want.port_name);
     EXPECT_EQ(ports[0]["containerPort"], want.port);
@@ -69,8 +76,26 @@ INSTANTIATE_TEST_SUITE_P(
                       KindDefaults{JobKind::kPyTorchJob, "OnFailure", "None", "pytorchjob-port",
                                    23456},
                       KindDefaults{JobKind::kXGBoostJob, "Never", "None", "xgboostjob-port", 9999},
-                      KindDefaults{JobKind::kXDLJob, "Never", "Running", "xdljob-port", 2222}),
+                      KindDefaults{JobKind::kXDLJob, "Never", "Running", "xdljob-port", 2222},
+                      KindDefaults{JobKind::kMPIJob, "Never", "None", nullptr, 0, "Worker"},
+                      KindDefaults{JobKind::kPaddleJob, "OnFailure", "None", "master", 36543},
+                      KindDefaults{JobKind::kJAXJob, "Never", "None", "jaxjob-port", 6666}),
     [](const auto& info) { return std::string(Describe(info.param.kind).name); });
+
+// Every kind survives a replica spec that is null or has no containers (the Kubeflow webhooks
+// crash on them): validation then reports the template.
+TEST_P(PerKindDefaultsTest, NullReplicaSpecAndEmptyContainerListAreDefaultedWithoutCrashing) {
+  const KindDescriptor& kind = Describe(GetParam().kind);
+  const std::string map(kind.replica_specs_key);
+  Json in = MinimalJob(kind.kind);
+  in["spec"][map]["Worker"] = nullptr;
+  Json out = Defaulted(in);
+  EXPECT_EQ(Json::diff(out, Defaulted(out)), Json::array());
+  in["spec"][map]["Worker"] = Json::parse(R"({"template": {"spec": {"containers": []}}})");
+  out = Defaulted(in);
+  EXPECT_EQ(out["spec"][map]["Worker"]["template"]["spec"]["containers"], Json::array());
+  EXPECT_EQ(Json::diff(out, Defaulted(out)), Json::array());
+}
 
 TEST(DefaultsTest, ReplicaTypesAreRewrittenInCanonicalCase) {
   Json in = MinimalJob(JobKind::kTFJob);
@@ -207,6 +232,105 @@ TEST(DefaultsTest, EffectiveRunPolicyReadsLegacyKeysWithoutDefaulting) {
   RunPolicy p = EffectiveRunPolicy(MustParse(in).spec);
   EXPECT_EQ(p.clean_pod_policy, "Running");
   EXPECT_EQ(p.backoff_limit, 2);
+}
+
+TEST(DefaultsTest, MpiWorkerWithoutReplicasGetsZeroAndTheLauncherOne) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  in["spec"]["mpiReplicaSpecs"]["Launcher"].erase("replicas");
+  in["spec"]["mpiReplicaSpecs"]["Worker"].erase("replicas");
+  Json out = Defaulted(in);
+  EXPECT_EQ(out["spec"]["mpiReplicaSpecs"]["Launcher"]["replicas"], 1);
+  EXPECT_EQ(out["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"], 0);
+}
+
+TEST(DefaultsTest, MpiLowerCaseWorkerWithoutReplicasGetsZeroToo) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  Json worker = in["spec"]["mpiReplicaSpecs"]["Worker"];
+  worker.erase("replicas");
+  in["spec"]["mpiReplicaSpecs"].erase("Worker");
+  in["spec"]["mpiReplicaSpecs"]["worker"] = worker;
+  EXPECT_EQ(Defaulted(in)["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"], 0);
+}
+
+// Absent means 1 to the reconciler; writing it would only make a patch.
+TEST(DefaultsTest, MpiSlotsPerWorkerAndMainContainerStayAbsent) {
+  Json out = Defaulted(MinimalJob(JobKind::kMPIJob));
+  EXPECT_FALSE(out["spec"].contains("slotsPerWorker"));
+  EXPECT_FALSE(out["spec"].contains("mainContainer"));
+}
+
+TEST(DefaultsTest, MpiLegacyCleanPodPolicyMovesIntoRunPolicy) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  in["spec"]["cleanPodPolicy"] = "Running";
+  DefaultingResult result;
+  Json out = Defaulted(in, &result);
+  EXPECT_FALSE(out["spec"].contains("cleanPodPolicy"));
+  EXPECT_EQ(out["spec"]["runPolicy"]["cleanPodPolicy"], "Running");
+  EXPECT_THAT(result.warnings,
+              ElementsAre("spec.cleanPodPolicy is deprecated: moved to "
+                          "spec.runPolicy.cleanPodPolicy"));
+}
+
+TEST(DefaultsTest, MpiRunPolicyCleanPodPolicyWinsOverTheLegacyKey) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  in["spec"]["cleanPodPolicy"] = "All";
+  in["spec"]["runPolicy"] = {{"cleanPodPolicy", "Running"}};
+  DefaultingResult result;
+  Json out = Defaulted(in, &result);
+  EXPECT_EQ(out["spec"]["runPolicy"]["cleanPodPolicy"], "Running");
+  EXPECT_FALSE(out["spec"].contains("cleanPodPolicy"));
+  EXPECT_THAT(result.warnings, ElementsAre(HasSubstr("ignored")));
+  // Undefaulted, the reconciler reads the same winner.
+  EXPECT_EQ(EffectiveRunPolicy(MustParse(in).spec).clean_pod_policy, "Running");
+}
+
+TEST(DefaultsTest, MpiAddsNoPortEvenToAContainerNamedLikeAnotherKinds) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  in["spec"]["mpiReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["name"] = "mpi";
+  Json out = Defaulted(in);
+  for (const char* type : {"Launcher", "Worker"}) {
+    EXPECT_FALSE(
+        out["spec"]["mpiReplicaSpecs"][type]["template"]["spec"]["containers"][0].contains("ports"))
+        << type;
+  }
+}
+
+TEST(DefaultsTest, PaddleElasticPolicyMinAndMaxCopyEachOtherOrTheWorkerReplicas) {
+  Json in = MinimalJob(JobKind::kPaddleJob);
+  in["spec"]["elasticPolicy"] = {{"maxReplicas", 5}};
+  EXPECT_EQ(Defaulted(in)["spec"]["elasticPolicy"]["minReplicas"], 5);
+  in["spec"]["elasticPolicy"] = {{"minReplicas", 3}};
+  EXPECT_EQ(Defaulted(in)["spec"]["elasticPolicy"]["maxReplicas"], 3);
+  in["spec"]["elasticPolicy"] = Json::object();
+  Json out = Defaulted(in);
+  EXPECT_EQ(out["spec"]["elasticPolicy"]["minReplicas"], 2);  // Worker replicas
+  EXPECT_EQ(out["spec"]["elasticPolicy"]["maxReplicas"], 2);
+  EXPECT_EQ(Json::diff(out, Defaulted(out)), Json::array());
+}
+
+// The reference crashes here; validation refuses the policy instead.
+TEST(DefaultsTest, PaddleElasticPolicyWithoutAWorkerKeepsItsBoundsMissing) {
+  Json in = MinimalJob(JobKind::kPaddleJob);
+  in["spec"]["paddleReplicaSpecs"].erase("Worker");
+  in["spec"]["elasticPolicy"] = Json::object();
+  EXPECT_EQ(Defaulted(in)["spec"]["elasticPolicy"], Json::object());
+}
+
+TEST(DefaultsTest, PaddleAndJaxPortsGoOnTheirFrameworkContainerElseTheFirst) {
+  Json paddle = MinimalJob(JobKind::kPaddleJob);
+  Json& containers =
+      paddle["spec"]["paddleReplicaSpecs"]["Worker"]["template"]["spec"]["containers"];
+  containers = Json::array({{{"name", "sidecar"}, {"image", "x"}},
+                            {{"name", "paddle"}, {"image", "y"}}});
+  Json out = Defaulted(paddle);
+  const Json& worker = out["spec"]["paddleReplicaSpecs"]["Worker"]["template"]["spec"]["containers"];
+  EXPECT_FALSE(worker[0].contains("ports"));
+  EXPECT_EQ(worker[1]["ports"], Json::parse(R"([{"name":"master","containerPort":36543}])"));
+  Json jax = MinimalJob(JobKind::kJAXJob);
+  jax["spec"]["jaxReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["name"] = "main";
+  EXPECT_EQ(Defaulted(jax)["spec"]["jaxReplicaSpecs"]["Worker"]["template"]["spec"]["containers"]
+               [0]["ports"],
+            Json::parse(R"([{"name":"jaxjob-port","containerPort":6666}])"));
 }
 
 }  // namespace

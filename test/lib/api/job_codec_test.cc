@@ -82,6 +82,86 @@ TEST(JobCodecTest, EveryKindParsesFromItsOwnApiVersion) {
   }
 }
 
+TEST(JobCodecTest, MpiSlotsPerWorkerAndMainContainerRoundTrip) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  in["spec"]["slotsPerWorker"] = 4;
+  in["spec"]["mainContainer"] = "mpi";
+  in["spec"]["cleanPodPolicy"] = "Running";  // the legacy twin of runPolicy's
+  Job job = MustParse(in);
+  EXPECT_EQ(job.spec.slots_per_worker, 4);
+  EXPECT_EQ(job.spec.main_container, "mpi");
+  EXPECT_EQ(job.spec.legacy_run_policy.clean_pod_policy, "Running");
+  EXPECT_EQ(ToJson(job).dump(), in.dump());
+  job.spec.slots_per_worker = 2;
+  job.spec.main_container.reset();
+  Json out = ToJson(job);
+  EXPECT_EQ(out["spec"]["slotsPerWorker"], 2);
+  EXPECT_FALSE(out["spec"].contains("mainContainer"));
+}
+
+TEST(JobCodecTest, MpiWronglyTypedSpecKeysAreParseErrorsWithTheirPath) {
+  Json in = MinimalJob(JobKind::kMPIJob);
+  in["spec"]["slotsPerWorker"] = "two";
+  in["spec"]["mainContainer"] = 1;
+  FieldErrors errors;
+  ASSERT_FALSE(ParseJob(in, &errors).ok());
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].ToString(),
+            "spec.slotsPerWorker: Invalid value: \"two\": must be of type integer");
+  EXPECT_EQ(errors[1].ToString(), "spec.mainContainer: Invalid value: 1: must be of type string");
+}
+
+// The metrics go to an HPA as the user wrote them: numbers, key order and all.
+TEST(JobCodecTest, PaddleElasticPolicyRoundTripsWithItsMetricsByteForByte) {
+  Json in = MinimalJob(JobKind::kPaddleJob);
+  in["spec"]["elasticPolicy"] = Json::parse(R"({"minReplicas": 1, "maxReplicas": 4,
+      "maxRestarts": 3, "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+      "target": {"type": "Utilization", "averageUtilization": 80}}}, {"type": "Pods",
+      "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue",
+      "averageValue": "1.50", "zRatio": 0.250, "big": 1e3}}}]})");
+  Job job = MustParse(in);
+  ASSERT_TRUE(job.spec.elastic_policy);
+  EXPECT_EQ(job.spec.elastic_policy->max_replicas, 4);
+  EXPECT_EQ(job.spec.elastic_policy->max_restarts, 3);
+  ASSERT_TRUE(job.spec.elastic_policy->metrics);
+  EXPECT_EQ(job.spec.elastic_policy->metrics->value, in["spec"]["elasticPolicy"]["metrics"]);
+  EXPECT_EQ(ToJson(job).dump(), in.dump());
+}
+
+TEST(JobCodecTest, ElasticPolicyMetricsOfAnyTypeAreKeptForValidationToJudge) {
+  Json in = MinimalJob(JobKind::kPyTorchJob);
+  in["spec"]["elasticPolicy"] = {{"metrics", "cpu"}};
+  Job job = MustParse(in);
+  ASSERT_TRUE(job.spec.elastic_policy && job.spec.elastic_policy->metrics);
+  EXPECT_EQ(job.spec.elastic_policy->metrics->value, "cpu");
+  EXPECT_EQ(ToJson(job), in);
+}
+
+TEST(JobCodecTest, ElasticPolicyMetricsSetInCodeAreWrittenAfterMaxRestarts) {
+  Job job = MustParse(MinimalJob(JobKind::kPaddleJob));
+  job.spec.elastic_policy.emplace();
+  job.spec.elastic_policy->max_restarts = 2;
+  job.spec.elastic_policy->metrics = RawJson{Json::parse(R"([{"type":"Resource"}])")};
+  EXPECT_EQ(ToJson(job)["spec"]["elasticPolicy"].dump(),
+            R"({"maxRestarts":2,"metrics":[{"type":"Resource"}]})");
+}
+
+TEST(JobCodecTest, PyTorchElasticNProcPerNodeRoundTrips) {
+  Json in = MinimalJob(JobKind::kPyTorchJob);
+  in["spec"]["elasticPolicy"] = Json::parse(R"({"minReplicas": 1, "maxReplicas": 2,
+      "nProcPerNode": 8, "metrics": []})");
+  Job job = MustParse(in);
+  ASSERT_TRUE(job.spec.elastic_policy);
+  EXPECT_EQ(job.spec.elastic_policy->n_proc_per_node, 8);
+  EXPECT_FALSE(job.spec.nproc_per_node);  // the twin is not copied into spec.nprocPerNode
+  EXPECT_EQ(ToJson(job).dump(), in.dump());
+  in["spec"]["elasticPolicy"]["nProcPerNode"] = "8";
+  FieldErrors errors;
+  ASSERT_FALSE(ParseJob(in, &errors).ok());
+  EXPECT_EQ(errors.at(0).ToString(),
+            "spec.elasticPolicy.nProcPerNode: Invalid value: \"8\": must be of type integer");
+}
+
 TEST(JobCodecTest, StatusWritesConditionsAndReplicaStatuses) {
   JobStatus s;
   s.conditions.push_back({"Running", "True", "TFJobRunning", "m", "t1", "t0"});
@@ -111,6 +191,54 @@ TEST(KindTest, DescriptorsFollowTheSpecTable) {
   EXPECT_EQ(FindKind("kubeflow.org/v1", "XDLJob"), nullptr);
   EXPECT_EQ(CanonicalReplicaType(tf, "ps"), "PS");
   EXPECT_EQ(CanonicalReplicaType(tf, "launcher"), "");
+}
+
+// SPEC section 9's table.
+TEST(KindTest, MpiPaddleAndJaxDescriptorsFollowTheSpecTable) {
+  using Types = std::vector<std::string_view>;
+  auto types = [](const KindDescriptor& k) {
+    return Types(k.replica_types.begin(), k.replica_types.end());
+  };
+  const auto& mpi = Describe(JobKind::kMPIJob);
+  EXPECT_EQ(mpi.plural, "mpijobs");
+  EXPECT_EQ(mpi.short_name, "");
+  EXPECT_EQ(mpi.replica_specs_key, "mpiReplicaSpecs");
+  EXPECT_EQ(types(mpi), (Types{"Launcher", "Worker"}));
+  EXPECT_EQ(mpi.container_name, "");
+  EXPECT_TRUE(mpi.accepted_container_names.empty());
+  EXPECT_EQ(mpi.port_name, "");
+  EXPECT_EQ(mpi.default_restart_policy, "Never");
+  EXPECT_EQ(mpi.default_clean_pod_policy, "None");
+  const auto& paddle = Describe(JobKind::kPaddleJob);
+  EXPECT_EQ(paddle.replica_specs_key, "paddleReplicaSpecs");
+  EXPECT_EQ(types(paddle), (Types{"Master", "Worker"}));
+  EXPECT_EQ(paddle.container_name, "paddle");
+  EXPECT_EQ(paddle.port_name, "master");
+  EXPECT_EQ(paddle.port, 36543);
+  EXPECT_EQ(paddle.default_restart_policy, "OnFailure");
+  const auto& jax = Describe(JobKind::kJAXJob);
+  EXPECT_EQ(jax.replica_specs_key, "jaxReplicaSpecs");
+  EXPECT_EQ(types(jax), (Types{"Worker"}));
+  EXPECT_EQ(jax.port_name, "jaxjob-port");
+  EXPECT_EQ(jax.port, 6666);
+  EXPECT_EQ(jax.default_restart_policy, "Never");
+  for (JobKind k : {JobKind::kMPIJob, JobKind::kPaddleJob, JobKind::kJAXJob}) {
+    EXPECT_EQ(Describe(k).api_version, "kubeflow.org/v1");
+    EXPECT_EQ(Describe(k).short_name, "") << Describe(k).name;
+    EXPECT_EQ(FindKind("kubeflow.org/v1", Describe(k).name)->kind, k);
+  }
+  EXPECT_EQ(FindKindByName("mpijob")->kind, JobKind::kMPIJob);
+  EXPECT_EQ(FindKindByName("PADDLEJOB")->kind, JobKind::kPaddleJob);
+  EXPECT_EQ(FindKindByName("jaxjob")->kind, JobKind::kJAXJob);
+  EXPECT_EQ(CanonicalReplicaType(mpi, "launcher"), "Launcher");
+}
+
+TEST(KindTest, TheMpiLauncherIsTheOnlyReplicaNamedWithoutAnIndex) {
+  const auto& mpi = Describe(JobKind::kMPIJob);
+  EXPECT_EQ(ReplicaObjectName(mpi, "pi", "Launcher", 0), "pi-launcher");
+  EXPECT_EQ(ReplicaObjectName(mpi, "pi", "Worker", 1), "pi-worker-1");
+  EXPECT_EQ(ReplicaObjectName(Describe(JobKind::kPaddleJob), "p", "Master", 0), "p-master-0");
+  EXPECT_EQ(ReplicaObjectName(Describe(JobKind::kJAXJob), "j", "Worker", 3), "j-worker-3");
 }
 
 }  // namespace

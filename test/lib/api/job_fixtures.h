@@ -35,6 +35,17 @@ inline Json MinimalJob(JobKind kind) {
       map["PS"] = {{"replicas", 1}, {"template", Template("xdl")}};
       map["Worker"] = {{"replicas", 2}, {"template", Template("xdl")}};
       break;
+    case JobKind::kMPIJob:
+      map["Launcher"] = {{"replicas", 1}, {"template", Template("launcher")}};
+      map["Worker"] = {{"replicas", 2}, {"template", Template("worker")}};
+      break;
+    case JobKind::kPaddleJob:
+      map["Master"] = {{"replicas", 1}, {"template", Template("paddle")}};
+      map["Worker"] = {{"replicas", 2}, {"template", Template("paddle")}};
+      break;
+    case JobKind::kJAXJob:
+      map["Worker"] = {{"replicas", 2}, {"template", Template("jax")}};
+      break;
   }
   job["spec"] = {{std::string(d.replica_specs_key), map}};
   return job;

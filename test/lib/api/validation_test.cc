@@ -264,6 +264,112 @@ const Case kCases[] = {
     {"XdlNegativeMinFinishNum", JobKind::kXDLJob,
      [](Json& j) { j["spec"]["minFinishWorkNum"] = -1; },
      "spec.minFinishWorkNum: Invalid value: -1: must be greater than or equal to 0"},
+    {"MpiWithoutLauncher", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mpiReplicaSpecs"].erase("Launcher"); },
+     "spec.mpiReplicaSpecs[Launcher]: Required value: a Launcher replica is required"},
+    {"MpiLauncherWithTwoReplicas", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mpiReplicaSpecs"]["Launcher"]["replicas"] = 2; },
+     "spec.mpiReplicaSpecs[Launcher].replicas: Invalid value: 2: must be 1"},
+    {"MpiLauncherWithZeroReplicas", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mpiReplicaSpecs"]["Launcher"]["replicas"] = 0; },
+     "spec.mpiReplicaSpecs[Launcher].replicas: Invalid value: 0: must be 1"},
+    {"MpiUnknownReplicaTypePS", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mpiReplicaSpecs"]["PS"] = j["spec"]["mpiReplicaSpecs"]["Worker"]; },
+     "spec.mpiReplicaSpecs[PS]: Unsupported value: \"PS\": supported values: \"Launcher\", "
+     "\"Worker\""},
+    {"MpiSlotsPerWorkerZero", JobKind::kMPIJob, [](Json& j) { j["spec"]["slotsPerWorker"] = 0; },
+     "spec.slotsPerWorker: Invalid value: 0: must be greater than or equal to 1"},
+    {"MpiSlotsPerWorkerOverInt32", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["slotsPerWorker"] = 4294967296LL; },
+     "spec.slotsPerWorker: Invalid value: 4294967296: must be less than or equal to 2147483647"},
+    {"MpiMainContainerThatNoWorkerContainerHas", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mainContainer"] = "x"; },
+     "spec.mainContainer: Invalid value: \"x\": must be the name of a container of "
+     "spec.mpiReplicaSpecs[Worker].template"},
+    {"MpiNullWorker", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mpiReplicaSpecs"]["Worker"] = nullptr; },
+     "spec.mpiReplicaSpecs[Worker].template.spec.containers: Required value: at least one "
+     "container is required"},
+    {"MpiNegativeWorkers", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"] = -1; },
+     "spec.mpiReplicaSpecs[Worker].replicas: Invalid value: -1: must be greater than or equal to "
+     "0"},
+    {"MpiBadLegacyCleanPodPolicy", JobKind::kMPIJob,
+     [](Json& j) { j["spec"]["cleanPodPolicy"] = "Some"; },
+     "spec.runPolicy.cleanPodPolicy: Unsupported value: \"Some\": supported values: \"All\", "
+     "\"Running\", \"None\""},
+    {"PaddleContainerNamedMainOnly", JobKind::kPaddleJob,
+     [](Json& j) { Containers(j, "paddleReplicaSpecs", "Worker")[0]["name"] = "main"; },
+     "spec.paddleReplicaSpecs[Worker].template.spec.containers: Required value: one container "
+     "must be named \"paddle\""},
+    {"PaddleElasticPolicyWithMasterOnly", JobKind::kPaddleJob,
+     [](Json& j) {
+       j["spec"]["paddleReplicaSpecs"].erase("Worker");
+       j["spec"]["elasticPolicy"] = Json::object();
+     },
+     "spec.elasticPolicy: Forbidden: needs a Worker replica in spec.paddleReplicaSpecs[Worker]"},
+    {"PaddleElasticMaxBelowMin", JobKind::kPaddleJob,
+     [](Json& j) { j["spec"]["elasticPolicy"] = {{"minReplicas", 3}, {"maxReplicas", 2}}; },
+     "spec.elasticPolicy.maxReplicas: Invalid value: 2: must be greater than or equal to "
+     "minReplicas"},
+    {"PaddleElasticMinZero", JobKind::kPaddleJob,
+     [](Json& j) { j["spec"]["elasticPolicy"] = {{"minReplicas", 0}, {"maxReplicas", 2}}; },
+     "spec.elasticPolicy.minReplicas: Invalid value: 0: must be greater than or equal to 1"},
+    {"PaddleElasticNegativeMaxRestarts", JobKind::kPaddleJob,
+     [](Json& j) { j["spec"]["elasticPolicy"] = {{"maxRestarts", -1}}; },
+     "spec.elasticPolicy.maxRestarts: Invalid value: -1: must be greater than or equal to 0"},
+    {"PaddleElasticMetricsNotAList", JobKind::kPaddleJob,
+     [](Json& j) { j["spec"]["elasticPolicy"] = {{"metrics", {{"type", "Resource"}}}}; },
+     "spec.elasticPolicy.metrics: Invalid value: {\"type\":\"Resource\"}: must be a list of "
+     "objects"},
+    {"PaddleElasticMetricsItemNotAnObject", JobKind::kPaddleJob,
+     [](Json& j) {
+       j["spec"]["elasticPolicy"] = {{"metrics", Json::array({Json::object(), "cpu"})}};
+     },
+     "spec.elasticPolicy.metrics[1]: Invalid value: \"cpu\": must be of type object"},
+    {"PaddleZeroWorkersWithoutMaster", JobKind::kPaddleJob,
+     [](Json& j) {
+       j["spec"]["paddleReplicaSpecs"].erase("Master");
+       j["spec"]["paddleReplicaSpecs"]["Worker"]["replicas"] = 0;
+     },
+     "spec.paddleReplicaSpecs[Worker].replicas: Invalid value: 0: must be greater than or equal "
+     "to 1 when there is no Master"},
+    {"PaddleNullMaster", JobKind::kPaddleJob,
+     [](Json& j) { j["spec"]["paddleReplicaSpecs"]["Master"] = nullptr; },
+     "spec.paddleReplicaSpecs[Master].template.spec.containers: Required value: at least one "
+     "container is required"},
+    {"JaxMasterKey", JobKind::kJAXJob,
+     [](Json& j) { j["spec"]["jaxReplicaSpecs"]["Master"] = j["spec"]["jaxReplicaSpecs"]["Worker"]; },
+     "spec.jaxReplicaSpecs[Master]: Unsupported value: \"Master\": supported values: \"Worker\""},
+    {"JaxContainerWithoutImage", JobKind::kJAXJob,
+     [](Json& j) { Containers(j, "jaxReplicaSpecs", "Worker")[0].erase("image"); },
+     "spec.jaxReplicaSpecs[Worker].template.spec.containers[0].image: Required value"},
+    {"JaxNullWorker", JobKind::kJAXJob,
+     [](Json& j) { j["spec"]["jaxReplicaSpecs"]["Worker"] = nullptr; },
+     "spec.jaxReplicaSpecs[Worker].template.spec.containers: Required value: at least one "
+     "container is required"},
+    {"JaxEmptyContainerList", JobKind::kJAXJob,
+     [](Json& j) { Containers(j, "jaxReplicaSpecs", "Worker") = Json::array(); },
+     "spec.jaxReplicaSpecs[Worker].template.spec.containers: Required value: at least one "
+     "container is required"},
+    {"JaxContainerNotNamedJax", JobKind::kJAXJob,
+     [](Json& j) { Containers(j, "jaxReplicaSpecs", "Worker")[0]["name"] = "main"; },
+     "spec.jaxReplicaSpecs[Worker].template.spec.containers: Required value: one container must "
+     "be named \"jax\""},
+    {"JaxZeroWorkers", JobKind::kJAXJob,
+     [](Json& j) { j["spec"]["jaxReplicaSpecs"]["Worker"]["replicas"] = 0; },
+     "spec.jaxReplicaSpecs[Worker].replicas: Invalid value: 0: must be greater than or equal to "
+     "1"},
+    {"JaxNegativeBackoffLimit", JobKind::kJAXJob,
+     [](Json& j) { j["spec"]["runPolicy"] = {{"backoffLimit", -1}}; },
+     "spec.runPolicy.backoffLimit: Invalid value: -1: must be greater than or equal to 0"},
+    {"JaxBadCleanPodPolicy", JobKind::kJAXJob,
+     [](Json& j) { j["spec"]["runPolicy"] = {{"cleanPodPolicy", "Some"}}; },
+     "spec.runPolicy.cleanPodPolicy: Unsupported value: \"Some\": supported values: \"All\", "
+     "\"Running\", \"None\""},
+    {"PyTorchElasticMetricsNotAList", JobKind::kPyTorchJob,
+     [](Json& j) { j["spec"]["elasticPolicy"] = {{"metrics", "cpu"}}; },
+     "spec.elasticPolicy.metrics: Invalid value: \"cpu\": must be a list of objects"},
     {"CodeSyncNotJson", JobKind::kTFJob,
      [](Json& j) { j["metadata"]["annotations"] = {{"kubedl.io/git-sync-config", "{oops"}}; },
      "metadata.annotations[kubedl.io/git-sync-config]: Invalid value: \"{oops\": must be a JSON "
@@ -277,6 +383,69 @@ const Case kCases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Rules, RuleTest, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// Defaulting canonicalizes the key first (the reference reconciler refuses `worker`).
+TEST(ValidationTest, MpiLowerCaseWorkerIsAcceptedAsWorker) {
+  Json job = MinimalJob(JobKind::kMPIJob);
+  Json worker = job["spec"]["mpiReplicaSpecs"]["Worker"];
+  job["spec"]["mpiReplicaSpecs"].erase("Worker");
+  job["spec"]["mpiReplicaSpecs"]["worker"] = worker;
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
+
+TEST(ValidationTest, MpiNeedsNoContainerNameAndLauncherReplicasDefaultToOne) {
+  Json job = MinimalJob(JobKind::kMPIJob);
+  Containers(job, "mpiReplicaSpecs", "Worker")[0]["name"] = "anything";
+  job["spec"]["mpiReplicaSpecs"]["Launcher"].erase("replicas");
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
+
+TEST(ValidationTest, MpiMainContainerNamingAWorkerContainerIsAccepted) {
+  Json job = MinimalJob(JobKind::kMPIJob);
+  Containers(job, "mpiReplicaSpecs", "Worker").push_back({{"name", "mpi"}, {"image", "x"}});
+  job["spec"]["mainContainer"] = "mpi";
+  job["spec"]["slotsPerWorker"] = 4;
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
+
+// mpirun on the launcher alone: a Worker is optional, and zero of them is fine.
+TEST(ValidationTest, MpiJobOfALauncherAloneOrZeroWorkersIsValid) {
+  Json job = MinimalJob(JobKind::kMPIJob);
+  job["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"] = 0;
+  EXPECT_THAT(Errors(job), IsEmpty());
+  job["spec"]["mpiReplicaSpecs"].erase("Worker");
+  job["spec"]["mainContainer"] = "x";  // no Worker to check it against
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
+
+TEST(ValidationTest, MpiLauncherServiceNameHasNoIndex) {
+  Json job = MinimalJob(JobKind::kMPIJob);
+  job["metadata"]["name"] = std::string(55, 'a');  // with "-launcher", 64 characters
+  job["spec"]["mpiReplicaSpecs"].erase("Worker");
+  EXPECT_THAT(Errors(job), Contains(HasSubstr("the service of Launcher replica 0 would be named "
+                                              "\"" + std::string(55, 'a') + "-launcher\"")));
+}
+
+TEST(ValidationTest, PaddleWorkersMayBeZeroInParameterServerMode) {
+  Json job = MinimalJob(JobKind::kPaddleJob);
+  job["spec"]["paddleReplicaSpecs"]["Worker"]["replicas"] = 0;
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
+
+TEST(ValidationTest, PaddleElasticPolicyWithWorkersAndMetricsIsAccepted) {
+  Json job = MinimalJob(JobKind::kPaddleJob);
+  job["spec"]["elasticPolicy"] = Json::parse(R"({"minReplicas": 1, "maxReplicas": 4,
+      "maxRestarts": 3, "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+      "target": {"type": "Utilization", "averageUtilization": 80}}}]})");
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
+
+TEST(ValidationTest, PyTorchElasticMetricsAndNProcPerNodeAreAccepted) {
+  Json job = MinimalJob(JobKind::kPyTorchJob);
+  job["spec"]["elasticPolicy"] = Json::parse(R"({"minReplicas": 1, "maxReplicas": 3,
+      "nProcPerNode": 2, "metrics": [{"type": "Resource"}]})");
+  EXPECT_THAT(Errors(job), IsEmpty());
+}
 
 TEST(ValidationTest, EveryProblemIsReportedNotOnlyTheFirst) {
   Json job = MinimalJob(JobKind::kTFJob);

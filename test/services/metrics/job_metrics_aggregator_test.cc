@@ -218,7 +218,7 @@ TEST_F(JobMetricsAggregatorTest, HistogramBucketsSpanHalfASecondToAnHour) {
 
 TEST_F(JobMetricsAggregatorTest, MalformedEventsAreRejectedAndCounted) {
   v1::JobEvent no_uid = JobCreatedEvent(Job(""), kT0);
-  v1::JobEvent unknown_kind = JobCreatedEvent(Job("a", "MPIJob"), kT0);
+  v1::JobEvent unknown_kind = JobCreatedEvent(Job("a", "MXJob"), kT0);
   v1::JobEvent no_time = JobCreatedEvent(Job("a"), kT0);
   no_time.clear_time();
   v1::JobEvent no_event = JobCreatedEvent(Job("a"), kT0);
@@ -444,10 +444,10 @@ TEST_F(GaugeTest, ReconcilerSilentForLongerThanTheSnapshotTtlLeavesTheGauges) {
 }
 
 TEST_F(GaugeTest, SnapshotEntriesOfUnknownKindsStayOutOfTheGauges) {
-  ApplySnapshotOk(Snapshot("r1", 1, {MakeLiveJob(Job("a", "MPIJob"), "Running"),
+  ApplySnapshotOk(Snapshot("r1", 1, {MakeLiveJob(Job("a", "MXJob"), "Running"),
                                      MakeLiveJob(Job("b"), "Running")}));
   EXPECT_EQ(Running(), 1);
-  EXPECT_FALSE(reader_.Find("kubedl_jobs_running", {{"kind", "MPIJob"}, {"namespace", "team-a"}}));
+  EXPECT_FALSE(reader_.Find("kubedl_jobs_running", {{"kind", "MXJob"}, {"namespace", "team-a"}}));
 }
 
 TEST_F(GaugeTest, SnapshotWithoutReconcilerIdIsRejected) {

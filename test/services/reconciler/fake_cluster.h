@@ -187,7 +187,7 @@ class FakeCluster final : public kube::Client {
   void Sync() {
     absl::MutexLock lock(&mu_);
     for (auto [cache, resource] : {std::pair{&pods, "pods"}, std::pair{&services, "services"},
-                                   std::pair{&jobs, "tfjobs"}}) {
+                                   std::pair{&jobs, jobs_resource.c_str()}}) {
       cache->objects_ = store_[resource];
     }
   }
@@ -262,6 +262,8 @@ class FakeCluster final : public kube::Client {
   }
 
   SnapshotCache pods, services, jobs;
+  // The resource whose objects the `jobs` cache mirrors.
+  std::string jobs_resource = "tfjobs";
 
  private:
   absl::StatusOr<Object> Write(const kube::ResourceRef& ref, const std::string& ns,

@@ -113,10 +113,13 @@ TEST(FrameworkEnvRules, PyTorchMasterPortComesFromTheNamedPort) {
 TEST(FrameworkEnvRules, PyTorchWorkersOnlyHaveNoMasterEnvAndNoWait) {
   api::Job job = PyJob(R"({"Worker":)" + Replica(3, "pytorch") + "}");
   api::Json pod = Decorate(FrameworkFor(api::JobKind::kPyTorchJob), job, "Worker", 2);
+  // torchrun assigns the ranks: no fixed RANK, PET_NODE_RANK or WORLD_SIZE (SPEC §4).
   ExpectEnv(pod["spec"]["containers"][0],
-            {{"MASTER_ADDR", "<unset>"}, {"RANK", "2"}, {"PET_NNODES", "3"}});
+            {{"MASTER_ADDR", "<unset>"}, {"RANK", "<unset>"}, {"PET_NODE_RANK", "<unset>"},
+             {"WORLD_SIZE", "<unset>"}, {"PET_NNODES", "3"}});
   EXPECT_FALSE(pod["spec"].contains("initContainers"));
-  EXPECT_FALSE(FrameworkFor(api::JobKind::kPyTorchJob).IsMaster(job, "Worker", 0));
+  EXPECT_TRUE(FrameworkFor(api::JobKind::kPyTorchJob).IsMaster(job, "Worker", 0));
+  EXPECT_FALSE(FrameworkFor(api::JobKind::kPyTorchJob).IsMaster(job, "Worker", 2));
 }
 
 TEST(FrameworkEnvRules, PyTorchElasticEndpointUsesRdzvHostAndPort) {
@@ -229,7 +232,8 @@ TEST(FrameworkEnvRules, XdlRunsWhenAnyReplicaIsActiveAndCountsExtendRole) {
 
 TEST(FrameworkEnvRules, FrameworkForReturnsEachKindsFramework) {
   for (api::JobKind kind : {api::JobKind::kTFJob, api::JobKind::kPyTorchJob,
-                            api::JobKind::kXGBoostJob, api::JobKind::kXDLJob}) {
+                            api::JobKind::kXGBoostJob, api::JobKind::kXDLJob,
+                            api::JobKind::kPaddleJob, api::JobKind::kJAXJob}) {
     EXPECT_EQ(FrameworkFor(kind).kind(), kind);
   }
 }

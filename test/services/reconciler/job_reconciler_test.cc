@@ -177,7 +177,7 @@ TEST_F(JobReconcilerTest, ExitCodePolicyBecomesNeverInThePodWithAWarningWhenTheT
   Submit(TfJob(Workers(1, "ExitCode", Template("OnFailure"))));
   Reconcile();
   EXPECT_EQ(cluster_.Stored("pods", "job-worker-0")->at("spec")["restartPolicy"], "Never");
-  EXPECT_EQ(events_.TypeOf("SettedPodTemplateRestartPolicy"), "Warning");
+  EXPECT_EQ(events_.TypeOf("SetPodTemplateRestartPolicy"), "Warning");
 }
 
 TEST_F(JobReconcilerTest, ReplicaCountsComeFromPodPhasesAndWorkerZeroDecidesSuccess) {

@@ -99,7 +99,7 @@ class Generator {
 
   Json Container(const std::string& name, bool with_port) {
     Json c = {{"name", name}, {"image", c_.OneIn(3) ? "busybox" : "busybox:1.36"}};
-    if (with_port) {
+    if (with_port && !kind_->port_name.empty()) {
       c["ports"] = Json::array({{{"name", std::string(kind_->port_name)},
                                  {"containerPort", kind_->port}}});
     }
@@ -111,7 +111,7 @@ class Generator {
   Json Template() {
     Json containers = Json::array();
     if (c_.OneIn(5)) containers.push_back(Container("sidecar", false));
-    containers.push_back(Container(std::string(kind_->container_name), !c_.OneIn(3)));
+    containers.push_back(Container(FrameworkContainerName(), !c_.OneIn(3)));
     if (c_.OneIn(6)) std::swap(containers[0], containers[containers.size() - 1]);
     Json t = {{"spec", {{"containers", std::move(containers)}}}};
     if (c_.OneIn(3)) t["metadata"] = {{"labels", {{"app", "train"}}}};
@@ -165,6 +165,17 @@ class Generator {
         AddReplica("Master", 1);
         if (!c_.OneIn(3)) AddReplica("Worker", SmallCount());
         break;
+      case api::JobKind::kMPIJob:
+        AddReplica("Launcher", 1);
+        if (!c_.OneIn(4)) AddReplica("Worker", SmallCount());
+        break;
+      case api::JobKind::kPaddleJob:
+        if (c_.OneIn(2)) AddReplica("Master", 1);
+        AddReplica("Worker", SmallCount());
+        break;
+      case api::JobKind::kJAXJob:
+        AddReplica("Worker", SmallCount());
+        break;
       case api::JobKind::kXDLJob: {
         const int shape = static_cast<int>(c_.Below(4));
         if (shape >= 1) AddReplica("PS", c_.Between(1, 2));
@@ -174,6 +185,11 @@ class Generator {
         break;
       }
     }
+  }
+
+  // The kind's framework container; MPI names none and takes mainContainer, else the first.
+  std::string FrameworkContainerName() const {
+    return kind_->container_name.empty() ? "mpi" : std::string(kind_->container_name);
   }
 
   // --- Bookkeeping --------------------------------------------------------------------------
@@ -217,7 +233,7 @@ class Generator {
     Json& cs = t["spec"]["containers"];
     if (!cs.is_array()) return nullptr;
     for (Json& cont : cs) {
-      if (cont.is_object() && cont.value("name", "") == kind_->container_name) return &cont;
+      if (cont.is_object() && cont.value("name", "") == FrameworkContainerName()) return &cont;
     }
     return nullptr;
   }
@@ -238,6 +254,16 @@ class Generator {
         if (canonical == "Master" && v != 1) return Verdict::kRefused;
         break;
       case api::JobKind::kXDLJob:
+        break;
+      case api::JobKind::kMPIJob:
+        if (canonical == "Launcher" && v != 1) return Verdict::kRefused;
+        break;
+      case api::JobKind::kPaddleJob:
+        // Refused only without a Master, which an odd key may or may not spell.
+        if (canonical == "Worker" && v < 1) return Verdict::kEither;
+        break;
+      case api::JobKind::kJAXJob:
+        if (canonical == "Worker" && v < 1) return Verdict::kRefused;
         break;
     }
     return Verdict::kRuns;
@@ -321,7 +347,7 @@ class Generator {
         break;
       case 9:
         if (t.is_object() && t["spec"].is_object()) {
-          t["spec"]["containers"] = {{"name", std::string(kind_->container_name)},
+          t["spec"]["containers"] = {{"name", FrameworkContainerName()},
                                      {"image", "busybox"}};
           Note(at + "containers as an object", Verdict::kRefused);
         }
@@ -396,7 +422,7 @@ class Generator {
         break;
       case 23:
         if (t.is_object() && t["spec"].is_object() && t["spec"]["containers"].is_array()) {
-          t["spec"]["containers"].push_back(std::string(kind_->container_name));
+          t["spec"]["containers"].push_back(FrameworkContainerName());
           Note(at + "a container that is a string", Verdict::kRefused);
         }
         break;
@@ -686,6 +712,18 @@ class Generator {
         }
         Note("XDL minFinishWork out of range", Verdict::kRefused);
         break;
+      case api::JobKind::kMPIJob:
+        spec["slotsPerWorker"] = 0;
+        Note("MPI slotsPerWorker 0", Verdict::kRefused);
+        break;
+      case api::JobKind::kPaddleJob:
+        spec["elasticPolicy"] = {{"minReplicas", 5}, {"maxReplicas", 2}};
+        Note("Paddle elasticPolicy min > max", Verdict::kRefused);
+        break;
+      case api::JobKind::kJAXJob:
+        spec["runPolicy"]["backoffLimit"] = -1;
+        Note("JAX negative backoffLimit", Verdict::kRefused);
+        break;
     }
   }
 
@@ -714,7 +752,7 @@ class Generator {
       case 50:
       case 51: {
         const std::string unknown = c_.Pick<std::string>(
-            {"Foo", "Launcher", "", std::string(300, 'x'), "worker-0", "Ps "});
+            {"Foo", "Coordinator", "", std::string(300, 'x'), "worker-0", "Ps "});
         Json r = {{"replicas", 1}, {"template", Template()}};
         (*Map())[unknown] = std::move(r);
         Note(absl::StrCat("unknown replica type \"", unknown.substr(0, 12), "\""),
@@ -779,7 +817,9 @@ class Generator {
     size_t longest = 0;
     for (const std::string& key : Keys()) {
       const Json& entry = (*Map())[key];
-      int64_t replicas = 1;
+      // A missing count defaults to 1, an MPI Worker's to 0 (SPEC §9).
+      int64_t replicas =
+          job_.kind == api::JobKind::kMPIJob && Canonical(*kind_, key) == "Worker" ? 0 : 1;
       if (entry.is_object() && entry.contains("replicas")) {
         const Json& r = entry["replicas"];
         if (r.is_number_integer()) {

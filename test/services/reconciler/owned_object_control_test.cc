@@ -160,6 +160,29 @@ TEST_F(OwnedObjectControlTest, ObjectsWithTheJobsLabelsButAnotherControllerAreNe
   EXPECT_THAT(cluster_.Names("configmaps"), UnorderedElementsAre("lookalike", "orphan"));
 }
 
+TEST_F(OwnedObjectControlTest, AUseExistingObjectOfSomeoneElseIsUsedAsItIsWithoutAWarning) {
+  PutForeign("configmaps", "trainer", /*labelled=*/false, "");
+  PutForeign("configmaps", "labelled", /*labelled=*/true, "other-uid");
+  OwnedObject unlabelled = ConfigMap("trainer", {{"a", "1"}});
+  OwnedObject labelled = ConfigMap("labelled", {{"a", "1"}});
+  unlabelled.use_existing = labelled.use_existing = true;
+  EXPECT_TRUE(Sync({unlabelled, labelled}));
+  EXPECT_EQ(ConfigMapData("trainer"), Object({{"theirs", "yes"}}));
+  EXPECT_EQ(ConfigMapData("labelled"), Object({{"theirs", "yes"}}));
+  EXPECT_EQ(events_.Count("ObjectNameTaken"), 0u);
+  EXPECT_EQ(events_.Count("SuccessfulUpdateObject"), 0u);
+}
+
+TEST_F(OwnedObjectControlTest, AMissingUseExistingObjectIsCreatedOwnedAndNeverUpdated) {
+  OwnedObject account = ConfigMap("job-launcher", {{"a", "1"}});
+  account.use_existing = true;
+  EXPECT_TRUE(Sync({account}));
+  EXPECT_EQ(kube::ControllerUid(*cluster_.Stored("configmaps", "job-launcher")), job_.uid);
+  account.body["data"]["a"] = "2";
+  EXPECT_TRUE(Sync({account}));
+  EXPECT_EQ(ConfigMapData("job-launcher"), Object({{"a", "1"}}));
+}
+
 // BUG (core/owned_object_control.cc, CreateOrUpdate): Sync lists only objects carrying the
 // job's labels, so an object of the wanted name that someone else made without them is never
 // seen; the create then fails with AlreadyExists, Sync returns false (backoff) on every pass,
@@ -208,7 +231,7 @@ TEST_F(OwnedObjectControlTest, APluginsDesiredObjectsFollowTheJobsStates) {
     std::string hosts;
     if (auto it = states.find("Worker"); it != states.end()) {
       for (int64_t i = 0; i < it->second.replicas; ++i) {
-        hosts += ReplicaName(job.name, "Worker", i) + "\n";
+        hosts += ReplicaName(job, "Worker", i) + "\n";
       }
       out.push_back(Role(job.name + "-launcher"));
     }

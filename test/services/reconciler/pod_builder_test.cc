@@ -98,7 +98,7 @@ TEST_F(PodBuilderTest, ATemplateWithAnotherRestartPolicyIsOverwrittenWithAWarnin
   EXPECT_EQ(PolicyOf(built), "Never");
   ASSERT_EQ(built.notes.size(), 1u);
   EXPECT_EQ(built.notes[0].type, "Warning");
-  EXPECT_EQ(built.notes[0].reason, "SettedPodTemplateRestartPolicy");
+  EXPECT_EQ(built.notes[0].reason, "SetPodTemplateRestartPolicy");
   EXPECT_EQ(built.notes[0].message,
             "Restart policy in pod template will be overwritten by restart policy in replica "
             "spec");

@@ -7,8 +7,8 @@ namespace kubedl::reconciler::testing {
 namespace {
 
 TEST(PodIdentity, NamesAreJobLowerTypeIndex) {
-  EXPECT_EQ(ReplicaName("mnist", "Worker", 3), "mnist-worker-3");
-  EXPECT_EQ(ReplicaName("ctr", "ExtendRole", 0), "ctr-extendrole-0");
+  EXPECT_EQ(ReplicaName(api::Describe(api::JobKind::kTFJob), "mnist", "Worker", 3), "mnist-worker-3");
+  EXPECT_EQ(ReplicaName(api::Describe(api::JobKind::kXDLJob), "ctr", "ExtendRole", 0), "ctr-extendrole-0");
 }
 
 TEST(PodIdentity, LabelsCarryNewAndLegacyKeysAndMasterRole) {

@@ -57,17 +57,62 @@ TEST(PyTorchFramework, WorkersWaitForTheMastersDnsName) {
   EXPECT_FALSE(Decorated(job, "Master", 0)["spec"].contains("initContainers"));
 }
 
-TEST(PyTorchFramework, ElasticPolicySetsRendezvousEnv) {
+TEST(PyTorchFramework, ElasticWorkersGetOnlyTheRendezvousEnvInOrder) {
   api::Job job = PyJob(R"({"Worker":)" + Replica(2, "pytorch") + "}",
                        R"("elasticPolicy":{"minReplicas":1,"maxReplicas":3,"rdzvBackend":"c10d",
                           "maxRestarts":5,"rdzvId":"run1","rdzvConf":[{"key":"timeout","value":"60"}],
                           "standalone":true},)");
-  const api::Json pod = Decorated(job, "Worker", 1);
-  ExpectEnv(pod["spec"]["containers"][0],
-            {{"PET_RDZV_ENDPOINT", "pt-worker-0:23456"}, {"PET_RDZV_BACKEND", "c10d"},
-             {"PET_NNODES", "1:3"}, {"PET_MAX_RESTARTS", "5"}, {"PET_RDZV_ID", "run1"},
-             {"PET_RDZV_CONF", "timeout=60"}, {"PET_STANDALONE", "1"}, {"MASTER_ADDR", "<unset>"},
-             {"RANK", "1"}});
+  for (int64_t index : {0, 1}) {
+    EXPECT_EQ(Decorated(job, "Worker", index)["spec"]["containers"][0]["env"].dump(),
+              R"([{"name":"PYTHONUNBUFFERED","value":"1"},)"
+              R"({"name":"PET_NPROC_PER_NODE","value":"auto"},)"  // defaulted
+              R"({"name":"PET_RDZV_ENDPOINT","value":"pt-worker-0:23456"},)"
+              R"({"name":"PET_RDZV_BACKEND","value":"c10d"},)"
+              R"({"name":"PET_NNODES","value":"1:3"},)"
+              R"({"name":"PET_MAX_RESTARTS","value":"5"},)"
+              R"({"name":"PET_RDZV_ID","value":"run1"},)"
+              R"({"name":"PET_RDZV_CONF","value":"timeout=60"},)"
+              R"({"name":"PET_STANDALONE","value":"1"}])")
+        << "worker " << index;
+  }
+}
+
+TEST(PyTorchFramework, WithAMasterEveryPodGetsTheMasterAndItsRankInOrder) {
+  api::Job job = PyJob(kMasterAndWorkers);
+  EXPECT_EQ(Decorated(job, "Worker", 1)["spec"]["containers"][0]["env"].dump(),
+            R"([{"name":"PYTHONUNBUFFERED","value":"1"},)"
+            R"({"name":"MASTER_ADDR","value":"pt-master-0"},)"
+            R"({"name":"PET_MASTER_ADDR","value":"pt-master-0"},)"
+            R"({"name":"MASTER_PORT","value":"23456"},)"
+            R"({"name":"PET_MASTER_PORT","value":"23456"},)"
+            R"({"name":"WORLD_SIZE","value":"4"},)"
+            R"({"name":"RANK","value":"2"},)"
+            R"({"name":"PET_NODE_RANK","value":"2"},)"
+            R"({"name":"PET_NPROC_PER_NODE","value":"auto"},)"  // defaulted
+            R"({"name":"PET_NNODES","value":"4"}])");
+}
+
+TEST(PyTorchFramework, WithoutAMasterTorchrunAssignsRanksAndNoWorldSizeIsFixed) {
+  api::Job job = PyJob(R"({"Worker":)" + Replica(3, "pytorch") + "}", R"("nprocPerNode":"2",)");
+  for (int64_t index : {0, 1, 2}) {
+    api::Json pod = Decorated(job, "Worker", index);
+    EXPECT_EQ(pod["spec"]["containers"][0]["env"].dump(),
+              R"([{"name":"PYTHONUNBUFFERED","value":"1"},)"
+              R"({"name":"PET_NPROC_PER_NODE","value":"2"},)"
+              R"({"name":"PET_NNODES","value":"3"}])")
+        << "worker " << index;
+    EXPECT_FALSE(pod["spec"].contains("initContainers"));
+  }
+}
+
+TEST(PyTorchFramework, WithoutAMasterWorkerZeroCarriesTheMasterRole) {
+  const Framework& pt = FrameworkFor(api::JobKind::kPyTorchJob);
+  api::Job workers_only = PyJob(R"({"Worker":)" + Replica(2, "pytorch") + "}");
+  EXPECT_TRUE(pt.IsMaster(workers_only, "Worker", 0));
+  EXPECT_FALSE(pt.IsMaster(workers_only, "Worker", 1));
+  api::Job with_master = PyJob(kMasterAndWorkers);
+  EXPECT_TRUE(pt.IsMaster(with_master, "Master", 0));
+  EXPECT_FALSE(pt.IsMaster(with_master, "Worker", 0));
 }
 
 TEST(PyTorchFramework, SuccessFollowsMasterElseAllWorkersElseAnyElasticWorker) {

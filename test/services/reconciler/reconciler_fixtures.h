@@ -53,9 +53,9 @@ inline api::Job JobOf(const Object& object) { return ParsedJob(object.dump()); }
 // it: labelled, owned by the job, in `phase` ("" leaves status out).
 inline Object ReplicaPod(const std::string& type, int64_t index, const std::string& phase = "") {
   Object pod = {{"metadata",
-                 {{"name", ReplicaName("job", type, index)},
+                 {{"name", ReplicaName(api::Describe(api::JobKind::kTFJob), "job", type, index)},
                   {"namespace", "ns"},
-                  {"uid", absl::StrCat("uid-", ReplicaName("job", type, index))}}}};
+                  {"uid", absl::StrCat("uid-", ReplicaName(api::Describe(api::JobKind::kTFJob), "job", type, index))}}}};
   for (const auto& [k, v] : ReplicaLabels(api::JobKind::kTFJob, "job", type, index, false)) {
     pod["metadata"]["labels"][k] = v;
   }

@@ -125,7 +125,7 @@ class ObserveReplicasTest : public ::testing::Test {
   static std::vector<std::string> Names(const std::vector<MissingReplica>& missing) {
     std::vector<std::string> out;
     for (const MissingReplica& m : missing) {
-      out.push_back(ReplicaName("job", m.replica->type, m.index));
+      out.push_back(ReplicaName(api::Describe(api::JobKind::kTFJob), "job", m.replica->type, m.index));
     }
     return out;
   }
@@ -263,12 +263,12 @@ TEST_F(ObserveReplicasTest, ReplicaStatusesCountPhasesAndCarryTheScaleSelector) 
   EXPECT_EQ(workers.succeeded, 1);
   EXPECT_EQ(workers.failed, 0);
   EXPECT_EQ(workers.selector,
-            "training.kubeflow.org/operator-name=tfjob-controller,"
-            "training.kubeflow.org/job-name=job,training.kubeflow.org/replica-type=worker");
+            "training.kubeflow.org/job-name=job,"
+            "training.kubeflow.org/operator-name=tfjob-controller,training.kubeflow.org/replica-type=worker");
   EXPECT_EQ(seen.replica_statuses.at("PS").active, 1);
   EXPECT_EQ(seen.replica_statuses.at("PS").selector,
-            "training.kubeflow.org/operator-name=tfjob-controller,"
-            "training.kubeflow.org/job-name=job,training.kubeflow.org/replica-type=ps");
+            "training.kubeflow.org/job-name=job,"
+            "training.kubeflow.org/operator-name=tfjob-controller,training.kubeflow.org/replica-type=ps");
   EXPECT_THAT(seen.states.at("Worker").by_index,
               ElementsAre(PodOutcome::kRunning, PodOutcome::kRunning, PodOutcome::kSucceeded,
                           PodOutcome::kPending));

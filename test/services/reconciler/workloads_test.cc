@@ -23,27 +23,30 @@ TEST(Workloads, AutoDiscoversEveryKindAndIsTheDefault) {
   for (auto [flag, env] : {std::pair{"auto", ""}, std::pair{"", ""}}) {
     const WorkloadSelection s = Selected(flag, env);
     EXPECT_TRUE(s.discover);
-    EXPECT_EQ(s.kinds.size(), 4u);
+    EXPECT_EQ(s.kinds.size(), api::AllKinds().size());
   }
 }
 
 TEST(Workloads, StarEnablesAllWithoutDiscovery) {
   const WorkloadSelection s = Selected("*", "");
   EXPECT_FALSE(s.discover);
-  EXPECT_EQ(s.kinds.size(), 4u);
+  EXPECT_EQ(s.kinds.size(), api::AllKinds().size());
 }
 
 TEST(Workloads, ListIsCaseInsensitiveAndMinusDisables) {
   EXPECT_EQ(Selected("pytorchjob,-tfjob, XGBoostJob", "").kinds,
             (Kinds{JobKind::kPyTorchJob, JobKind::kXGBoostJob}));
-  EXPECT_EQ(Selected("*,-XDLJob", "").kinds,
-            (Kinds{JobKind::kTFJob, JobKind::kPyTorchJob, JobKind::kXGBoostJob}));
+  Kinds all_but_xdl;
+  for (const api::KindDescriptor& d : api::AllKinds()) {
+    if (d.kind != JobKind::kXDLJob) all_but_xdl.push_back(d.kind);
+  }
+  EXPECT_EQ(Selected("*,-XDLJob", "").kinds, all_but_xdl);
 }
 
 TEST(Workloads, OnlyRemovalsMeanAutoWithoutThem) {
   const WorkloadSelection s = Selected("-tfjob", "");
   EXPECT_TRUE(s.discover);
-  EXPECT_EQ(s.kinds.size(), 3u);
+  EXPECT_EQ(s.kinds.size(), api::AllKinds().size() - 1);
 }
 
 TEST(Workloads, EnvironmentIsUsedOnlyWithoutTheFlag) {
@@ -52,16 +55,18 @@ TEST(Workloads, EnvironmentIsUsedOnlyWithoutTheFlag) {
 }
 
 TEST(Workloads, UnknownNameIsRefusedWithTheValidOnes) {
-  auto s = ParseWorkloads("TFJob,MPIJob", "");
+  auto s = ParseWorkloads("TFJob,MXJob", "");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(s.status().message().find("MPIJob"), std::string::npos);
-  EXPECT_NE(s.status().message().find("TFJob, PyTorchJob, XGBoostJob, XDLJob"), std::string::npos);
+  EXPECT_NE(s.status().message().find("MXJob"), std::string::npos);
+  EXPECT_NE(s.status().message().find(
+                "TFJob, PyTorchJob, XGBoostJob, XDLJob, MPIJob, PaddleJob, JAXJob"),
+            std::string::npos);
   EXPECT_NE(s.status().message().find("--workloads"), std::string::npos);
 }
 
 TEST(Workloads, UnknownNameFromTheEnvironmentNamesTheVariable) {
-  auto s = ParseWorkloads("", "mpijob");
+  auto s = ParseWorkloads("", "mxjob");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("WORKLOADS_ENABLE"), std::string::npos);
 }

@@ -171,8 +171,9 @@ TEST(WebhookRoutesTest, PathsFollowGroupVersionKind) {
   common::HttpRoutes routes;
   prometheus::Registry registry;
   AddAdmissionRoutes(routes, registry);
-  EXPECT_EQ(routes.size(), 8u);
+  EXPECT_EQ(routes.size(), 2 * api::AllKinds().size());
   EXPECT_TRUE(routes.count("/mutate-kubeflow-org-v1-pytorchjob"));
+  EXPECT_TRUE(routes.count("/validate-kubeflow-org-v1-mpijob"));
   EXPECT_TRUE(routes.count("/validate-kubeflow-org-v1-xgboostjob"));
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codec_fields.h"
@@ -62,6 +63,9 @@ struct KindHooks {
   void (*write_spec)(Json& spec, const JobSpec& in) = nullptr;
   // Defaulting, after the common defaults (spec.run_policy is set by then).
   void (*default_spec)(Job& job) = nullptr;
+  // The `replicas` a replica type (canonical case) gets when it has none; nullptr: 1. A hook of
+  // its own because default_spec runs too late to tell a missing count from a written 1.
+  int64_t (*default_replicas)(std::string_view type) = nullptr;
   // Validation, after the common checks and before the code-sync annotation's.
   void (*validate)(internal::KindValidation& v) = nullptr;
 };
@@ -87,6 +91,9 @@ KindDescriptor TFJob();
 KindDescriptor PyTorchJob();
 KindDescriptor XGBoostJob();
 KindDescriptor XDLJob();
+KindDescriptor MPIJob();
+KindDescriptor PaddleJob();
+KindDescriptor JAXJob();
 }  // namespace kinds
 
 }  // namespace kubedl::api

@@ -1,9 +1,13 @@
-// PyTorchJob (SPEC §4–5): torch.distributed / torchrun env on every container; workers of a job
-// with a Master wait for its DNS name; the Master decides (else all workers, or any worker when
-// elastic).
+// PyTorchJob (SPEC §4–5): torch.distributed / torchrun env on every container. A job with a
+// Master gets its address and fixed ranks, and its workers wait for the Master's DNS name; a
+// job without one leaves ranks and world size to torchrun's rendezvous. The Master decides
+// (else all workers, or any worker when elastic). An elastic job with metrics owns an HPA.
 #include "core/framework.h"
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,8 +15,8 @@
 #include "core/pod_identity.h"
 #include "core/pod_template.h"
 #include "frameworks/master_worker.h"
+#include "frameworks/pytorch/pytorch_autoscaler.h"
 #include "frameworks/replica_progress.h"
-#include "kubedl/common/string_view.h"
 
 namespace kubedl::reconciler {
 namespace {
@@ -42,9 +46,47 @@ api::Json MasterWaitContainer(const std::string& master_host, const FrameworkOpt
             {"limits", {{"cpu", "100m"}, {"memory", "20Mi"}}}}}};
 }
 
-}  // namespace
+// The Master's address and port, the world size and the pod's fixed rank. Only a job with a
+// Master has them: without one torchrun assigns ranks, and a fixed WORLD_SIZE would go stale
+// when the job scales.
+void AddMasterEnv(const api::Job& job, const MasterWorkerLayout& layout,
+                  std::string_view replica_type, int64_t index, api::Json& container) {
+  const std::string host = ReplicaName(job, "Master", 0);
+  const std::string port = absl::StrCat(ReplicaPort(*layout.master, job.descriptor()));
+  const std::string rank = absl::StrCat(layout.RankOf(replica_type, index));
+  AddEnv(container, "MASTER_ADDR", host);
+  AddEnv(container, "PET_MASTER_ADDR", host);
+  AddEnv(container, "MASTER_PORT", port);
+  AddEnv(container, "PET_MASTER_PORT", port);
+  AddEnv(container, "WORLD_SIZE", absl::StrCat(layout.total * ProcsPerNode(job)));
+  AddEnv(container, "RANK", rank);
+  AddEnv(container, "PET_NODE_RANK", rank);
+}
 
-namespace {
+// torchrun's elastic rendezvous: where it is, and how many nodes may join it.
+void AddElasticEnv(const api::Job& job, const api::ElasticPolicy& elastic,
+                   const MasterWorkerLayout& layout, api::Json& container) {
+  const api::KindDescriptor& kind = job.descriptor();
+  const std::string host = elastic.rdzv_host.value_or(ReplicaName(job, "Worker", 0));
+  const int64_t port = elastic.rdzv_port.value_or(
+      layout.worker != nullptr ? ReplicaPort(*layout.worker, kind) : kind.port);
+  AddEnv(container, "PET_RDZV_ENDPOINT", absl::StrCat(host, ":", port));
+  AddEnv(container, "PET_RDZV_BACKEND", elastic.rdzv_backend.value_or("c10d"));
+  AddEnv(container, "PET_NNODES",
+         absl::StrCat(elastic.min_replicas.value_or(layout.total), ":",
+                      elastic.max_replicas.value_or(layout.total)));
+  if (elastic.max_restarts) {
+    AddEnv(container, "PET_MAX_RESTARTS", absl::StrCat(*elastic.max_restarts));
+  }
+  if (elastic.rdzv_id) AddEnv(container, "PET_RDZV_ID", *elastic.rdzv_id);
+  if (!elastic.rdzv_conf.empty()) {
+    AddEnv(container, "PET_RDZV_CONF",
+           absl::StrJoin(elastic.rdzv_conf, ",", [](std::string* out, const api::RdzvConf& c) {
+             absl::StrAppend(out, c.key, "=", c.value);
+           }));
+  }
+  if (elastic.standalone) AddEnv(container, "PET_STANDALONE", *elastic.standalone ? "1" : "0");
+}
 
 class PyTorchFramework final : public Framework {
  public:
@@ -53,69 +95,33 @@ class PyTorchFramework final : public Framework {
   absl::Status DecoratePod(const api::Job& job, std::string_view replica_type,
                            int64_t index, const FrameworkOptions& options,
                            api::Json& pod) const override {
-    const api::KindDescriptor& kind = job.descriptor();
     const MasterWorkerLayout layout = MasterWorkerLayoutOf(job);
-    const api::Replica* master = layout.master;
-    const api::Replica* worker = layout.worker;
-    const int64_t total = layout.total;
-    const int64_t rank = layout.RankOf(replica_type, index);
-    const auto& elastic = job.spec.elastic_policy;
-    const std::string master_host = ReplicaName(job.name, "Master", 0);
-
     for (api::Json& container : Containers(pod)) {
       if (!container.is_object()) continue;
       AddEnv(container, "PYTHONUNBUFFERED", "1");
-      if (master != nullptr) {
-        const std::string port = absl::StrCat(ReplicaPort(*master, kind));
-        AddEnv(container, "MASTER_ADDR", master_host);
-        AddEnv(container, "PET_MASTER_ADDR", master_host);
-        AddEnv(container, "MASTER_PORT", port);
-        AddEnv(container, "PET_MASTER_PORT", port);
-      }
-      AddEnv(container, "WORLD_SIZE", absl::StrCat(total * ProcsPerNode(job)));
-      AddEnv(container, "RANK", absl::StrCat(rank));
-      AddEnv(container, "PET_NODE_RANK", absl::StrCat(rank));
+      if (layout.master != nullptr) AddMasterEnv(job, layout, replica_type, index, container);
       if (job.spec.nproc_per_node) {
         AddEnv(container, "PET_NPROC_PER_NODE", *job.spec.nproc_per_node);
       }
-      if (elastic) {
-        const std::string host = elastic->rdzv_host.value_or(ReplicaName(job.name, "Worker", 0));
-        const int64_t port = elastic->rdzv_port.value_or(
-            worker != nullptr ? ReplicaPort(*worker, kind) : kind.port);
-        AddEnv(container, "PET_RDZV_ENDPOINT", absl::StrCat(host, ":", port));
-        AddEnv(container, "PET_RDZV_BACKEND", elastic->rdzv_backend.value_or("c10d"));
-        const int64_t min = elastic->min_replicas.value_or(total);
-        const int64_t max = elastic->max_replicas.value_or(total);
-        AddEnv(container, "PET_NNODES", absl::StrCat(min, ":", max));
-        if (elastic->max_restarts) {
-          AddEnv(container, "PET_MAX_RESTARTS", absl::StrCat(*elastic->max_restarts));
-        }
-        if (elastic->rdzv_id) AddEnv(container, "PET_RDZV_ID", *elastic->rdzv_id);
-        if (!elastic->rdzv_conf.empty()) {
-          AddEnv(container, "PET_RDZV_CONF",
-                 absl::StrJoin(elastic->rdzv_conf, ",",
-                               [](std::string* out, const api::RdzvConf& c) {
-                                 absl::StrAppend(out, c.key, "=", c.value);
-                               }));
-        }
-        if (elastic->standalone) {
-          AddEnv(container, "PET_STANDALONE", *elastic->standalone ? "1" : "0");
-        }
+      if (job.spec.elastic_policy) {
+        AddElasticEnv(job, *job.spec.elastic_policy, layout, container);
       } else {
-        AddEnv(container, "PET_NNODES", absl::StrCat(total));
+        AddEnv(container, "PET_NNODES", absl::StrCat(layout.total));
       }
     }
-    if (master != nullptr && replica_type == "Worker") {
+    if (layout.master != nullptr && replica_type == "Worker") {
       api::Json& init = pod["spec"]["initContainers"];
       if (!init.is_array()) init = api::Json::array();
-      init.push_back(MasterWaitContainer(master_host, options));
+      init.push_back(MasterWaitContainer(ReplicaName(job, "Master", 0), options));
     }
     return absl::OkStatus();
   }
 
-  bool IsMaster(const api::Job&, std::string_view replica_type,
+  // Master 0; without a Master, Worker 0 (SPEC §4), the default rendezvous host.
+  bool IsMaster(const api::Job& job, std::string_view replica_type,
                 int64_t index) const override {
-    return replica_type == "Master" && index == 0;
+    if (job.FindReplica("Master") != nullptr) return replica_type == "Master" && index == 0;
+    return replica_type == "Worker" && index == 0;
   }
 
   JobProgress Progress(const api::Job& job, const ReplicaStates& states) const override {
@@ -127,6 +133,19 @@ class PyTorchFramework final : public Framework {
       return JobProgress::kSucceeded;
     }
     return workers->active > 0 ? JobProgress::kRunning : JobProgress::kNotRunning;
+  }
+
+  // Listed even for jobs that want no HPA, so the core deletes one the job no longer wants
+  // (metrics removed, job suspended).
+  std::vector<kube::ResourceRef> OwnedResources() const override {
+    return {HorizontalPodAutoscalers()};
+  }
+
+  std::vector<OwnedObject> DesiredObjects(const api::Job& job, const ReplicaStates&,
+                                          const FrameworkOptions&) const override {
+    std::optional<OwnedObject> hpa = DesiredAutoscaler(job);
+    if (!hpa) return {};
+    return {std::move(*hpa)};
   }
 };
 

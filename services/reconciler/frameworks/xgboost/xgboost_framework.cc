@@ -27,12 +27,12 @@ class XGBoostFramework final : public Framework {
     std::vector<std::string> worker_addrs;
     if (layout.worker != nullptr) {
       for (int64_t i = 0; i < layout.worker->spec.replicas.value_or(1); ++i) {
-        worker_addrs.push_back(ReplicaName(job.name, "Worker", i));
+        worker_addrs.push_back(ReplicaName(job, "Worker", i));
       }
     }
     for (api::Json& container : Containers(pod)) {
       if (!container.is_object()) continue;
-      AddEnv(container, "MASTER_ADDR", ReplicaName(job.name, "Master", 0));
+      AddEnv(container, "MASTER_ADDR", ReplicaName(job, "Master", 0));
       AddEnv(container, "MASTER_PORT",
              absl::StrCat(layout.master != nullptr ? ReplicaPort(*layout.master, kind)
                                                    : kind.port));

@@ -18,7 +18,8 @@ struct DefaultingResult {
 DefaultingResult DefaultJob(Job& job);
 
 // The index of the container that gets the kind's port: the one with the kind's container name
-// (or a legacy spelling), else 0; -1 when the template has no containers array.
+// (or a legacy spelling), else 0; -1 when the template has no containers array. A kind without a
+// container name (MPIJob) always gets 0: its spec.mainContainer is the caller's to look up.
 int FrameworkContainerIndex(const KindDescriptor& kind, const Json& pod_template);
 
 }  // namespace kubedl::api

@@ -60,6 +60,8 @@ struct RdzvConf {
   bool operator==(const RdzvConf&) const = default;
 };
 
+// spec.elasticPolicy of PyTorchJob and PaddleJob. PaddleJob's has only min/maxReplicas,
+// maxRestarts and metrics; the rdzv keys, standalone and nProcPerNode are PyTorch's.
 struct ElasticPolicy {
   std::optional<int64_t> min_replicas;
   std::optional<int64_t> max_replicas;
@@ -69,7 +71,10 @@ struct ElasticPolicy {
   std::optional<std::string> rdzv_id;
   std::vector<RdzvConf> rdzv_conf;
   std::optional<bool> standalone;
+  // Deprecated twin of spec.nprocPerNode, kept as written and otherwise unused.
+  std::optional<int64_t> n_proc_per_node;
   std::optional<int64_t> max_restarts;
+  std::optional<RawJson> metrics;  // a list of autoscaling/v2 MetricSpec objects
 };
 
 struct JobSpec {
@@ -84,10 +89,14 @@ struct JobSpec {
   std::optional<bool> enable_dynamic_worker;
   // PyTorchJob
   std::optional<std::string> nproc_per_node;  // auto | cpu | gpu | integer
+  // PyTorchJob and PaddleJob
   std::optional<ElasticPolicy> elastic_policy;
   // XDLJob
   std::optional<int64_t> min_finish_work_num;
   std::optional<int64_t> min_finish_work_rate;  // percent
+  // MPIJob
+  std::optional<int64_t> slots_per_worker;     // absent means 1, and stays absent
+  std::optional<std::string> main_container;  // the framework container; absent: the first
 };
 
 struct JobCondition {

@@ -9,7 +9,7 @@
 namespace kubedl::api {
 
 // The index of a kind in AllKinds().
-enum class JobKind { kTFJob, kPyTorchJob, kXGBoostJob, kXDLJob };
+enum class JobKind { kTFJob, kPyTorchJob, kXGBoostJob, kXDLJob, kMPIJob, kPaddleJob, kJAXJob };
 
 // What the kind adds to the common codec, defaulting and validation (private to lib/api:
 // src/kinds/kind_hooks.h).
@@ -35,6 +35,9 @@ struct KindDescriptor {
   std::string_view default_restart_policy;
   std::string_view default_clean_pod_policy;
   const KindHooks* hooks = nullptr;
+  // Replica types of at most one pod, named "<job>-<lower type>" without an index (MPI's
+  // Launcher); every other replica's objects are "<job>-<lower type>-<index>".
+  std::span<const std::string_view> unindexed_replica_types = {};
 };
 
 // All kinds, in the order above.
@@ -48,9 +51,11 @@ const KindDescriptor* FindKindByName(std::string_view kind);
 std::string_view CanonicalReplicaType(const KindDescriptor& kind, std::string_view type);
 
 
-// "<job>-<lower type>-<index>": the name of a replica's pod and of its headless service. The
-// service name must be a DNS-1035 label (at most 63 characters), which validation checks for
-// the highest index before anything is created.
-std::string ReplicaObjectName(std::string_view job, std::string_view replica_type, int64_t index);
+// "<job>-<lower type>-<index>" ("<job>-<lower type>" for the kind's unindexed replica types):
+// the name of a replica's pod and of its headless service. The service name must be a DNS-1035
+// label (at most 63 characters), which validation checks for the highest index before anything
+// is created.
+std::string ReplicaObjectName(const KindDescriptor& kind, std::string_view job,
+                              std::string_view replica_type, int64_t index);
 
 }  // namespace kubedl::api
