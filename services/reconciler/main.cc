@@ -45,10 +45,10 @@ DEFINE_int32(create_parallelism, 32,
              "Threads, shared by all workers, that send a slow-start batch of creates at once.");
 DEFINE_int64(max_replicas_per_type, kubedl::api::kDefaultMaxReplicasPerType,
              "Most replicas one replica type of a job may have; a job with more fails with "
-             "reason InvalidSpec (the webhook refuses it with the same limit).");
+             "reason <Kind>FailedValidation (the webhook refuses it with the same limit).");
 DEFINE_int64(max_replicas_per_job, kubedl::api::kDefaultMaxReplicasPerJob,
              "Most replicas of all types one job may have; a job with more fails with reason "
-             "InvalidSpec.");
+             "<Kind>FailedValidation.");
 DEFINE_string(pod_schema_refresh_interval, "10m",
               "How often the Pod schema that templates are validated against is re-read from "
               "the API server's OpenAPI v3 document; 0: read once at start-up.");

@@ -30,12 +30,7 @@ step() { printf -- '--- %s (%ss)\n' "$*" "$SECONDS"; }
 reason=$(bash "$repo/tools/real-node/can-run.sh") || skip "$reason"
 [ -x "$reconciler_bin" ] || fail "$reconciler_bin is not built (cmake --build build --target kubedl-reconciler)"
 # One real node per machine: another live one (a demo, another test) makes this one wait its turn.
-other=""
-for _ in $(seq 120); do
-  other=$(bash "$cp/real-node.sh" owner-alive)
-  [ -n "$other" ] || break
-  sleep 5
-done
+other=$(bash "$cp/real-node.sh" wait-turn)
 [ -z "$other" ] || skip "another real node runs on this machine (cluster dir $other)"
 
 # up.sh owns the cluster folder (it empties it); the test's own files live beside it.
@@ -258,36 +253,9 @@ grep -E '^[EWF][0-9]{4} ' "$work/reconciler.log" | head -20 | sed 's/^/  reconci
 
 step "tear-down"
 stop_reconciler
-pids=$(cat "$dir"/*.pid "$dir"/node/*.pid)
-pids+=" $(cat "$dir"/node/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid 2>/dev/null || true)"
 guard_before=$(iptables -S FORWARD | grep -c kubedl-guard || true)
 [ "$guard_before" -ge 1 ] || fail "the uplink guard is not in place while the node runs"
-t0=$SECONDS
-bash "$cp/down.sh" >/dev/null
-echo "  down.sh took $((SECONDS - t0)) s"
-for pid in $pids; do
-  [ -r "/proc/$pid/cmdline" ] && fail "process $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" | cut -c1-80)) outlived down.sh"
-done
-# The pattern comes from a file so that grep's own command line does not match it.
-echo "$dir" > "$work/pattern"
-grep -lsF -f "$work/pattern" /proc/[0-9]*/cmdline | grep -v "^/proc/$$/" \
-  && fail "processes naming the cluster dir outlived down.sh"
-for table in filter mangle; do
-  ! iptables -t "$table" -S FORWARD | grep -q kubedl-guard || fail "guard rules left in $table FORWARD"
-done
-for ipt in iptables ip6tables; do
-  command -v "$ipt" >/dev/null || continue
-  for table in filter nat mangle; do
-    ! "$ipt" -t "$table" -S 2>/dev/null | grep -q -- '-N KUBE-' || fail "$ipt $table still has KUBE- chains"
-  done
-done
-[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$forward_before" ] || fail "ip_forward is not back to $forward_before"
-for link in kubedl-node kubedl-cni; do
-  ! ip link show "$link" >/dev/null 2>&1 || fail "bridge $link left behind"
-done
-for h in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/mounts); do
-  [ ! -d "$h/kubepods" ] || fail "cgroup $h/kubepods left behind"
-done
-! grep -qF -- " $dir/" /proc/mounts || fail "mounts left under $dir"
-[ ! -e /run/kubedl-real-node ] || fail "/run/kubedl-real-node left behind"
+# shellcheck source=../../tools/controlplane/down-and-check.sh
+source "$cp/down-and-check.sh"
+down_and_check "$dir" "$forward_before" "$work"
 echo "PASS ($SECONDS s)"

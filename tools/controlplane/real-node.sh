@@ -644,6 +644,13 @@ case "${1:-}" in
   owner-alive)  # prints the cluster dir of a live real node on this machine, if any
     owner=$(owner_of_machine)
     if [ -n "$owner" ] && busy "$owner"; then echo "$owner"; fi ;;
+  wait-turn)  # waits up to 10 minutes for a live real node to go; prints its cluster dir if it stays
+    for _ in $(seq 120); do
+      owner=$(owner_of_machine)
+      { [ -n "$owner" ] && busy "$owner"; } || exit 0
+      sleep 5
+    done
+    echo "$owner" ;;
   prepare) prepare ;;
   certs) certs ;;
   start) start ;;
@@ -658,5 +665,5 @@ case "${1:-}" in
       [ -z "$owner" ] || [ "$owner" = "$dir" ] || KUBEDL_CLUSTER_DIR=$dir teardown
       log "stopped"
     fi ;;
-  *) echo "usage: real-node.sh why-not|owner-alive|prepare|certs|start|down" >&2; exit 2 ;;
+  *) echo "usage: real-node.sh why-not|owner-alive|wait-turn|prepare|certs|start|down" >&2; exit 2 ;;
 esac

@@ -72,10 +72,15 @@ std::string KindsMarkdown() {
       if (name != k.container_name) others.emplace_back(name);
     }
     if (!others.empty()) absl::StrAppend(&container, " (also ", absl::StrJoin(others, ", "), ")");
-    absl::StrAppend(&out, "| ", A(k.name), " | ", A(k.api_version), " | ", A(k.plural), " / ",
-                    A(k.short_name), " | ", A(k.replica_specs_key), " | ",
-                    absl::StrJoin(Strings(k.replica_types), ", "), " | ", container, " | ",
-                    A(k.port_name), " ", k.port, " | ", A(k.default_restart_policy), " | ",
+    // A kind without a short name, container name or port (MPI) says so instead of a blank.
+    if (container.empty()) container = "mainContainer, else the first";
+    const std::string plural =
+        k.short_name.empty() ? std::string(k.plural) : absl::StrCat(A(k.plural), " / ", A(k.short_name));
+    const std::string port =
+        k.port_name.empty() ? "none" : absl::StrCat(A(k.port_name), " ", k.port);
+    absl::StrAppend(&out, "| ", A(k.name), " | ", A(k.api_version), " | ", plural, " | ",
+                    A(k.replica_specs_key), " | ", absl::StrJoin(Strings(k.replica_types), ", "),
+                    " | ", container, " | ", port, " | ", A(k.default_restart_policy), " | ",
                     A(k.default_clean_pod_policy), " |\n");
   }
   return out;

@@ -15,7 +15,7 @@ namespace kubedl::reconciler {
 
 using kube::Object;
 
-// An invalid job fails once, with reason InvalidSpec and every problem's field path, and no
+// An invalid job fails once, with reason <Kind>FailedValidation and every problem's field path, and no
 // pods; nothing else is done for it (no clean-up or TTL read from a spec that is wrong). It is
 // not requeued: an edit of the job brings it back here.
 kube::ReconcileResult RefuseInvalidJob(const ReconcilerDeps& deps, WrittenState& written_state,
@@ -40,12 +40,11 @@ kube::ReconcileResult RefuseInvalidJob(const ReconcilerDeps& deps, WrittenState&
                       api::ConditionReason(kind, api::kJobCreated),
                       absl::StrCat(A(d.name), " ", kube::Name(object), " is created."), now);
   }
-  api::SetCondition(status, api::kJobRunning, api::kConditionFalse, kReasonInvalidSpec, message,
-                    now);
-  api::SetCondition(status, api::kJobFailed, api::kConditionTrue, kReasonInvalidSpec, message,
-                    now);
+  const std::string reason = InvalidSpecReason(kind);
+  api::SetCondition(status, api::kJobRunning, api::kConditionFalse, reason, message, now);
+  api::SetCondition(status, api::kJobFailed, api::kConditionTrue, reason, message, now);
   if (!status.completion_time) status.completion_time = now;
-  deps.events->Record(object, "Warning", std::string(kReasonInvalidSpec), message);
+  deps.events->Record(object, "Warning", reason, message);
   if (deps.job_events != nullptr) {
     if (!created) deps.job_events->JobCreated(object);
     if (const api::JobCondition* failed = api::FindCondition(status, api::kJobFailed)) {
@@ -57,7 +56,7 @@ kube::ReconcileResult RefuseInvalidJob(const ReconcilerDeps& deps, WrittenState&
   auto written =
       deps.client->UpdateStatus(JobResource(d), kube::Namespace(object), current);
   if (!written.ok() && !kube::IsNotFound(written.status())) {
-    LOG(WARNING) << key << ": writing the InvalidSpec status: " << written.status();
+    LOG(WARNING) << key << ": writing the FailedValidation status: " << written.status();
     return {.error = true};  // a conflict or an outage: retried with backoff
   }
   if (written.ok()) written_state.RememberFinished(key, kube::Uid(object), status);

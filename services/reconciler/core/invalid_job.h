@@ -1,6 +1,6 @@
 #pragma once
 // A job the SPEC §3 checks refuse (created while the webhook was down, or admitted by
-// failurePolicy Ignore) fails once, with reason InvalidSpec and every problem's field path, and
+// failurePolicy Ignore) fails once, with reason <Kind>FailedValidation and every problem's field path, and
 // gets no pods; nothing else is done for it (no clean-up or TTL read from a spec that is wrong).
 // It is not requeued: an edit of the job brings it back.
 #include <string>

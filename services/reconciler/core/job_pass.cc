@@ -154,7 +154,7 @@ kube::ReconcileResult JobPass::Finish(const OwnedObjects& owned) {
       if (PhaseOf(pod) == "Succeeded") deps_.job_events->PodExited(object_, pod, 0);
       if (PhaseOf(pod) == "Failed") {
         deps_.job_events->PodExited(object_, pod,
-                                    ClassifyFailure(pod, job_.descriptor()).exit_code);
+                                    ClassifyFailure(pod, job_).exit_code);
       }
     }
   }

@@ -8,7 +8,7 @@
 
 #include "core/reconciler_deps.h"
 #include "core/replica_observer.h"  // kRecreationsAnnotation, for users of the reconciler
-#include "core/status_writer.h"     // kReasonInvalidSpec
+#include "core/status_writer.h"     // InvalidSpecReason
 #include "core/written_state.h"
 #include "kubedl/kube/work_queue.h"
 

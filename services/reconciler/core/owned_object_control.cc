@@ -11,12 +11,29 @@
 #include "kubedl/common/string_view.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/object.h"
+#include "kubedl/kube/quantity.h"
 
 namespace kubedl::reconciler {
 
 using kube::Object;
 
 namespace {
+
+// The API server stores a quantity in its canonical form ("1000m" as "1", a number as a
+// string): the same amount counts as held, or an HPA's metrics would be rewritten every pass.
+bool SameQuantity(const api::Json& existing, const api::Json& wanted) {
+  auto text = [](const api::Json& v) -> std::optional<std::string> {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number()) return v.dump();
+    return std::nullopt;
+  };
+  if (!existing.is_string()) return false;  // the server writes quantities as strings
+  const std::optional<std::string> a = text(existing), b = text(wanted);
+  if (!a || !b) return false;
+  auto qa = kube::Quantity::Parse(*a);
+  auto qb = kube::Quantity::Parse(*b);
+  return qa.ok() && qb.ok() && *qa == *qb;
+}
 
 std::string NameOf(const OwnedObject& object) {
   const api::Json* metadata = common::Member(object.body, "metadata");
@@ -40,7 +57,7 @@ bool HoldsEverything(const api::Json& existing, const api::Json& wanted) {
     }
     return true;
   }
-  return existing == wanted;
+  return existing == wanted || SameQuantity(existing, wanted);
 }
 
 OwnedObjectControl::OwnedObjectControl(kube::Client& client, kube::EventRecorder& events,

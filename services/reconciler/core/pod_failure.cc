@@ -9,15 +9,16 @@
 namespace kubedl::reconciler {
 namespace {
 
-bool IsFrameworkContainer(const kube::Object& status, const api::KindDescriptor& kind) {
+bool IsFrameworkContainer(const kube::Object& status, const api::KindDescriptor& kind,
+                          std::string_view main_container) {
   const std::string name = common::StringOr(status, "name");
+  if (!main_container.empty()) return name == main_container;
   return std::ranges::any_of(kind.accepted_container_names,
                              [&](std::string_view n) { return n == name; });
 }
 
-}  // namespace
-
-PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& kind) {
+PodFailure Classify(const kube::Object& pod, const api::KindDescriptor& kind,
+                    std::string_view main_container) {
   PodFailure failure;
   const kube::Object empty = kube::Object::object();
   const kube::Object* status_at = common::Member(pod, "status");
@@ -33,7 +34,7 @@ PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& k
     const kube::Object* chosen = nullptr;
     for (const auto& cs : *statuses) {
       if (!cs.is_object()) continue;
-      if (IsFrameworkContainer(cs, kind)) {
+      if (IsFrameworkContainer(cs, kind, main_container)) {
         chosen = &cs;
         break;
       }
@@ -62,6 +63,16 @@ PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& k
   }
   if (failure.reason.empty()) failure.reason = "Error";
   return failure;
+}
+
+}  // namespace
+
+PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& kind) {
+  return Classify(pod, kind, "");
+}
+
+PodFailure ClassifyFailure(const kube::Object& pod, const api::Job& job) {
+  return Classify(pod, job.descriptor(), job.spec.main_container.value_or(""));
 }
 
 int64_t ContainerRestarts(const kube::Object& pod) {

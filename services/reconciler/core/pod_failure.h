@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kubedl/api/job.h"
 #include "kubedl/api/kind.h"
 #include "kubedl/kube/object.h"
 
@@ -17,7 +18,10 @@ struct PodFailure {
   std::string reason;  // Evicted, OOMKilled, NodeLost, Signal, Error
 };
 
+// The framework container decides: the kind's (its accepted names), else the first.
 PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& kind);
+// The same for a pod of `job`: an MPIJob's `mainContainer`, when set, is its framework container.
+PodFailure ClassifyFailure(const kube::Object& pod, const api::Job& job);
 
 // Sum of restartCount over the pod's containers (backoffLimit counts them).
 int64_t ContainerRestarts(const kube::Object& pod);

@@ -94,7 +94,7 @@ class ReplicaTypeObserver {
   }
 
   PodOutcome ObserveFailure(const Object& pod) {
-    const PodFailure failure = ClassifyFailure(pod, job_.descriptor());
+    const PodFailure failure = ClassifyFailure(pod, job_);
     out_.actions.push_back({ReplicaAction::Type::kPodExited, &pod, "", true, failure});
     const std::string policy = replica_.spec.restart_policy.value_or(
         std::string(job_.descriptor().default_restart_policy));

@@ -47,12 +47,16 @@ void StatusWriter::Fail(std::string_view suffix, const std::string& message) {
   if (!job_.status.completion_time) job_.status.completion_time = now_;
 }
 
+std::string InvalidSpecReason(api::JobKind kind) {
+  return api::ConditionReason(kind, kFailedValidation);
+}
+
 void StatusWriter::FailAsInvalid(const std::string& message) {
-  api::SetCondition(job_.status, api::kJobRunning, api::kConditionFalse, kReasonInvalidSpec,
-                    message, now_);
-  if (api::SetCondition(job_.status, api::kJobFailed, api::kConditionTrue, kReasonInvalidSpec,
-                        message, now_)) {
-    events_.Record(object_, "Warning", std::string(kReasonInvalidSpec), message);
+  const std::string reason = InvalidSpecReason(job_.kind);
+  api::SetCondition(job_.status, api::kJobRunning, api::kConditionFalse, reason, message, now_);
+  if (api::SetCondition(job_.status, api::kJobFailed, api::kConditionTrue, reason, message,
+                        now_)) {
+    events_.Record(object_, "Warning", reason, message);
   }
   if (!job_.status.completion_time) job_.status.completion_time = now_;
 }

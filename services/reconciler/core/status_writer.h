@@ -16,8 +16,10 @@
 
 namespace kubedl::reconciler {
 
-// The condition reason of a job the reconciler refuses to run (SPEC §3 checks failed).
-inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
+// The condition and event reason of a job the reconciler refuses to run (SPEC §3 checks
+// failed): "<Kind>FailedValidation", as training-operator names it (decision 13.1).
+inline constexpr std::string_view kFailedValidation = "FailedValidation";
+std::string InvalidSpecReason(api::JobKind kind);
 
 class StatusWriter {
  public:
@@ -36,7 +38,7 @@ class StatusWriter {
                     const std::string& message, std::string_view event_type = "Normal");
   // Failed=True (reason kind + `suffix`) and completionTime.
   void Fail(std::string_view suffix, const std::string& message);
-  // Running=False and Failed=True with reason InvalidSpec, one Warning event, completionTime.
+  // Running=False and Failed=True with reason <Kind>FailedValidation, one Warning event, completionTime.
   void FailAsInvalid(const std::string& message);
   // The Created condition's message says what the job waits for; no event.
   void NoteCreatedMessage(const std::string& message);

@@ -14,11 +14,7 @@ why=$(bash "$cp/real-node.sh" why-not)
 [ -z "$why" ] || skip "this machine cannot run a real node: $why"
 [ -x /bin/busybox ] || skip "no /bin/busybox for the test image (busybox-static; tools/install-deps.sh installs it)"
 # One real node per machine: another live one (e.g. another e2e test's) makes this one wait its turn.
-for _ in $(seq 120); do
-  other=$(bash "$cp/real-node.sh" owner-alive)
-  [ -n "$other" ] || break
-  sleep 5
-done
+other=$(bash "$cp/real-node.sh" wait-turn)
 [ -z "$other" ] || skip "another real node runs on this machine (cluster dir $other)"
 
 bash "$cp/build.sh" --node
@@ -108,37 +104,10 @@ grep -q '^service 10.0.0.1:443$' <<<"$logs" || fail "the pod's in-cluster enviro
 grep -q "^whoami system:serviceaccount:$ns:default$" <<<"$logs" || fail "the service-account token was not accepted"
 
 # Tear-down: remember what ran, stop, and check that nothing is left.
-pids=$(cat "$KUBEDL_CLUSTER_DIR"/*.pid "$KUBEDL_CLUSTER_DIR"/node/*.pid)
-pids+=" $(cat "$KUBEDL_CLUSTER_DIR"/node/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid 2>/dev/null || true)"
-t0=$(date +%s)
-bash "$cp/down.sh"
-echo "tear-down took $(( $(date +%s) - t0 ))s"
+# shellcheck source=../../../tools/controlplane/down-and-check.sh
+source "$cp/down-and-check.sh"
+down_and_check "$KUBEDL_CLUSTER_DIR" "$forward_before" "$work"
 trap 'rm -rf "$work"' EXIT
-for pid in $pids; do
-  [ -r "/proc/$pid/cmdline" ] && fail "process $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" | cut -c1-80)) outlived down.sh"
-done
-# The pattern comes from a file so that grep's own command line does not match it.
-echo "$KUBEDL_CLUSTER_DIR" > "$work/pattern"
-grep -lsF -f "$work/pattern" /proc/[0-9]*/cmdline | grep -v "^/proc/$$/" \
-  && fail "processes naming the cluster dir outlived down.sh"
-for table in filter mangle; do
-  ! iptables -t "$table" -S FORWARD | grep -q kubedl-guard || fail "guard rules left in $table FORWARD"
-done
-for ipt in iptables ip6tables; do
-  command -v "$ipt" >/dev/null || continue
-  for table in filter nat mangle; do
-    ! "$ipt" -t "$table" -S 2>/dev/null | grep -q -- '-N KUBE-' || fail "$ipt $table still has KUBE- chains"
-  done
-done
-[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$forward_before" ] || fail "ip_forward is not back to $forward_before"
-for link in kubedl-node kubedl-cni; do
-  ! ip link show "$link" >/dev/null 2>&1 || fail "bridge $link left behind"
-done
-for h in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/mounts); do
-  [ ! -d "$h/kubepods" ] || fail "cgroup $h/kubepods left behind"
-done
-! grep -qF -- " $KUBEDL_CLUSTER_DIR/" /proc/mounts || fail "mounts left under $KUBEDL_CLUSTER_DIR"
 [ "$had_shim_dir" = 1 ] || [ ! -d /run/containerd/s ] || fail "/run/containerd/s left behind"
-[ ! -e /run/kubedl-real-node ] || fail "/run/kubedl-real-node left behind"
 [ ! -e "$KUBEDL_CLUSTER_DIR" ] || fail "cluster dir left behind"
 echo PASS

@@ -251,11 +251,11 @@ scenario_code-sync() {
 
   echo "--- a malformed annotation (no webhook here) never crashes the reconciler"
   submit PyTorchJob broken "del r['Worker']; j['metadata']['annotations'] = {'kubedl.io/git-sync-config': '{\"branch\": 1'}"
-  # The reconciler validates as the webhook does: the job fails with InvalidSpec naming the
+  # The reconciler validates as the webhook does: the job fails with <Kind>FailedValidation naming the
   # annotation, and a Warning event says the same.
-  eventually 90 "InvalidSpec event names the annotation" sh -c \
-    "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=broken,reason=InvalidSpec -o jsonpath='{.items[*].message}' | grep -q 'kubedl.io/git-sync-config'"
-  expect pytorchjob broken '{.status.conditions[?(@.type=="Failed")].reason}' InvalidSpec
+  eventually 90 "PyTorchJobFailedValidation event names the annotation" sh -c \
+    "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=broken,reason=PyTorchJobFailedValidation -o jsonpath='{.items[*].message}' | grep -q 'kubedl.io/git-sync-config'"
+  expect pytorchjob broken '{.status.conditions[?(@.type=="Failed")].reason}' PyTorchJobFailedValidation
   exists pod broken-master-0 && fail "a pod was created for the malformed annotation" ||
     ok "no pod for the malformed annotation"
   kill -0 "${pids[0]}" && ok "reconciler still running" || fail "reconciler died"
@@ -271,19 +271,8 @@ scenario_workloads-auto() {
   eventually 150 "XDLJob reconciled under auto (pod created)" pods_exist auto-worker-0
 
   echo "--- a private API server without CRDs: XDLJob starts only once its CRD is applied"
-  private_control_plane
+  private_reconciler_without_crds
   local pk=(--kubeconfig "$work/cp/kubeconfig")
-  local health; health=$(free_port)
-  "$reconciler" --kubeconfig="$work/cp/kubeconfig" --leader-elect=false --workloads=auto \
-    --health-port="$health" --metrics-port=0 >"$work/private.log" 2>&1 &
-  pids+=($!)
-  eventually 150 "reconciler ready against the private API server" curl -sf "http://127.0.0.1:$health/readyz"
-  sleep 12  # longer than one discovery period (10s): nothing is served, nothing may start
-  if grep -q "started the .* controller" "$work/private.log"; then
-    fail "a controller started although no CRD is served: $(grep 'started the' "$work/private.log")"
-  else
-    ok "no controller started while no CRD is served"
-  fi
   "$KUBECTL" "${pk[@]}" apply --server-side -f "$repo/charts/kubedl/crds/xdl.kubedl.io_xdljobs.yaml" >/dev/null
   "$KUBECTL" "${pk[@]}" wait --for=condition=Established --timeout=60s crd/xdljobs.xdl.kubedl.io >/dev/null
   local applied_at=$SECONDS

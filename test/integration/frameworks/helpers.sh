@@ -267,6 +267,23 @@ pods_succeeded() { for p in "$@"; do is pod "$p" '{.status.phase}' Succeeded || 
 
 # A private etcd and kube-apiserver (own PKI, loopback, free ports) with no CRDs at all, so a
 # CRD can be installed "later" without touching the shared cluster's CRDs.
+# A private API server without CRDs and a --workloads=auto reconciler on it (log
+# $work/private.log): after a discovery period no controller may have started.
+private_reconciler_without_crds() {
+  private_control_plane
+  local health; health=$(free_port)
+  "$reconciler" --kubeconfig="$work/cp/kubeconfig" --leader-elect=false --workloads=auto \
+    --health-port="$health" --metrics-port=0 >"$work/private.log" 2>&1 &
+  pids+=($!)
+  eventually 150 "reconciler ready against the private API server" curl -sf "http://127.0.0.1:$health/readyz"
+  sleep 12  # longer than one discovery period (10s): nothing is served, nothing may start
+  if grep -q "started the .* controller" "$work/private.log"; then
+    fail "a controller started although no CRD is served: $(grep 'started the' "$work/private.log")"
+  else
+    ok "no controller started while no CRD is served"
+  fi
+}
+
 private_control_plane() {
   local dir=$work/cp etcd_port peer_port api_port
   etcd_port=$(free_port) peer_port=$(free_port) api_port=$(free_port)

@@ -412,19 +412,8 @@ scenario_workloads-auto-new-kinds() {
     ap-worker-0 svc/ap-worker-0 aj-worker-0 svc/aj-worker-0
 
   echo "--- a private API server without CRDs: each kind starts only once its CRD is applied"
-  private_control_plane
+  private_reconciler_without_crds
   local pk=(--kubeconfig "$work/cp/kubeconfig")
-  local health; health=$(free_port)
-  "$reconciler" --kubeconfig="$work/cp/kubeconfig" --leader-elect=false --workloads=auto \
-    --health-port="$health" --metrics-port=0 >"$work/private.log" 2>&1 &
-  pids+=($!)
-  eventually 150 "reconciler ready against the private API server" curl -sf "http://127.0.0.1:$health/readyz"
-  sleep 12  # longer than one discovery period (10s): nothing is served, nothing may start
-  if grep -q "started the .* controller" "$work/private.log"; then
-    fail "a controller started although no CRD is served: $(grep 'started the' "$work/private.log")"
-  else
-    ok "no controller started while no CRD is served"
-  fi
   "$KUBECTL" "${pk[@]}" create namespace late >/dev/null
   local started=() crd plural
   for kind in MPIJob PaddleJob JAXJob; do

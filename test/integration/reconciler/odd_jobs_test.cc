@@ -2,7 +2,7 @@
 // webhook: a dozen TFJobs the CRD schema accepts but SPEC §3 refuses (the poison manifest
 // applied with kubectl as it is written, replica counts of 2147483647, 100000 and -1, an unknown
 // replica type, an empty spec, a 63-character name, negative TTL and deadline, and templates of
-// the wrong JSON types). Each must fail with reason InvalidSpec and the field path in its message,
+// the wrong JSON types). Each must fail with reason TFJobFailedValidation and the field path in its message,
 // get no pod and a Warning event, the TTL job must stay, and the same reconciler process must go
 // on to run a normal job.
 #include <cstdio>
@@ -124,7 +124,7 @@ double CounterTotal(int port, const std::string& family) {
   return total;
 }
 
-TEST_F(OddJobsTest, OddJobsFailWithInvalidSpecAndTheReconcilerKeepsRunning) {
+TEST_F(OddJobsTest, OddJobsFailWithFailedValidationAndTheReconcilerKeepsRunning) {
   ASSERT_NE(reconciler_, nullptr);
   const pid_t pid = reconciler_->pid();
   std::vector<OddJob> accepted;
@@ -161,7 +161,7 @@ TEST_F(OddJobsTest, OddJobsFailWithInvalidSpecAndTheReconcilerKeepsRunning) {
     Object failed = Condition(job, "Failed");
     std::cout << "[odd jobs] " << odd.name << ": " << failed.value("reason", "") << ": "
               << failed.value("message", "") << "\n";
-    EXPECT_EQ(failed.value("reason", ""), "InvalidSpec");
+    EXPECT_EQ(failed.value("reason", ""), "TFJobFailedValidation");
     EXPECT_THAT(failed.value("message", ""), HasSubstr(odd.path));
     EXPECT_TRUE(ConditionIs(job, "Running", "False") || Condition(job, "Running").is_null());
     EXPECT_TRUE(kubedl::testing::Eventually([&] {
@@ -170,13 +170,13 @@ TEST_F(OddJobsTest, OddJobsFailWithInvalidSpecAndTheReconcilerKeepsRunning) {
       auto events = client().List(kube::resources::Events(), ns(), options);
       if (!events.ok()) return false;
       for (const Object& e : events->items) {
-        if (e.value("reason", "") == "InvalidSpec" && e.value("type", "") == "Warning" &&
+        if (e.value("reason", "") == "TFJobFailedValidation" && e.value("type", "") == "Warning" &&
             e.value("message", "").find(odd.path) != std::string::npos) {
           return true;
         }
       }
       return false;
-    })) << "no Warning event InvalidSpec naming " << odd.path;
+    })) << "no Warning event TFJobFailedValidation naming " << odd.path;
   }
   if (HasFailure()) return;
 

@@ -1,4 +1,4 @@
-// A job the SPEC §3 checks refuse (core/invalid_job.h): it fails once with InvalidSpec and
+// A job the SPEC §3 checks refuse (core/invalid_job.h): it fails once with <Kind>FailedValidation and
 // every problem's path, gets no pods, and is not requeued.
 #include "core/invalid_job.h"
 
@@ -38,21 +38,21 @@ class RefuseInvalidJobTest : public SubmittedJobTest {
   WrittenState written_;
 };
 
-TEST_F(RefuseInvalidJobTest, TheJobFailsWithInvalidSpecAndThePathOfEachProblem) {
+TEST_F(RefuseInvalidJobTest, TheJobFailsWithFailedValidationAndThePathOfEachProblem) {
   const kube::ReconcileResult result = Refuse();
   EXPECT_FALSE(result.error || result.requeue || result.requeue_after > absl::ZeroDuration());
   const api::JobStatus status = StoredStatus();
   const api::JobCondition* failed = api::FindCondition(status, api::kJobFailed);
   ASSERT_NE(failed, nullptr);
   EXPECT_EQ(failed->status, "True");
-  EXPECT_EQ(failed->reason, "InvalidSpec");
+  EXPECT_EQ(failed->reason, "TFJobFailedValidation");
   EXPECT_THAT(failed->message,
               HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1"));
   EXPECT_EQ(api::FindCondition(status, api::kJobRunning)->status, "False");
   EXPECT_EQ(status.completion_time, "2027-01-15T08:00:00Z");
-  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
-  EXPECT_EQ(events_.TypeOf("InvalidSpec"), "Warning");
-  EXPECT_EQ(events_.MessageOf("InvalidSpec"), failed->message);
+  EXPECT_EQ(events_.Count("TFJobFailedValidation"), 1u);
+  EXPECT_EQ(events_.TypeOf("TFJobFailedValidation"), "Warning");
+  EXPECT_EQ(events_.MessageOf("TFJobFailedValidation"), failed->message);
 }
 
 TEST_F(RefuseInvalidJobTest, AJobNeverSeenBeforeIsMarkedCreatedFirst) {

@@ -477,18 +477,18 @@ TEST_F(JobReconcilerTest, TheGangIsDeletedWhenTheJobFinishesOrIsSuspended) {
 
 // --- Jobs the webhook would refuse (created while it was down) and jobs that hit a bug ---
 
-TEST_F(JobReconcilerTest, AnUnknownReplicaTypeFailsWithInvalidSpecAndCreatesNothing) {
+TEST_F(JobReconcilerTest, AnUnknownReplicaTypeFailsWithFailedValidationAndCreatesNothing) {
   Submit(TfJob({{"Foo", {{"replicas", 1}, {"template", Template()}}}}));
   EXPECT_FALSE(Reconcile().error);
   EXPECT_TRUE(Is("Failed"));
-  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobFailedValidation");
   EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
               HasSubstr("spec.tfReplicaSpecs[Foo]: Unsupported value: \"Foo\""));
   EXPECT_TRUE(Is("Created"));
   EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
   EXPECT_THAT(cluster_.Names("services"), IsEmpty());
-  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
-  EXPECT_EQ(events_.TypeOf("InvalidSpec"), "Warning");
+  EXPECT_EQ(events_.Count("TFJobFailedValidation"), 1u);
+  EXPECT_EQ(events_.TypeOf("TFJobFailedValidation"), "Warning");
 }
 
 TEST_F(JobReconcilerTest, AnInvalidJobIsRefusedOnceAndNotRetried) {
@@ -502,13 +502,13 @@ TEST_F(JobReconcilerTest, AnInvalidJobIsRefusedOnceAndNotRetried) {
   kube::ReconcileResult again = Reconcile();
   EXPECT_FALSE(again.error || again.requeue || again.requeue_after > absl::ZeroDuration());
   EXPECT_EQ(cluster_.status_writes(), writes);
-  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
+  EXPECT_EQ(events_.Count("TFJobFailedValidation"), 1u);
 }
 
-TEST_F(JobReconcilerTest, NegativeReplicasFailWithInvalidSpec) {
+TEST_F(JobReconcilerTest, NegativeReplicasFailWithFailedValidation) {
   Submit(TfJob(Workers(-1)));
   Reconcile();
-  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobFailedValidation");
   EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
               HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1"));
   EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
@@ -517,7 +517,7 @@ TEST_F(JobReconcilerTest, NegativeReplicasFailWithInvalidSpec) {
 TEST_F(JobReconcilerTest, ReplicasAboveTheLimitsFailWithoutPlanningAnyPod) {
   Submit(TfJob(Workers(2147483647)));
   Reconcile();
-  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobFailedValidation");
   EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
               HasSubstr("spec.tfReplicaSpecs[Worker].replicas: Invalid value: 2147483647: must be "
                         "less than or equal to 5000"));
@@ -558,7 +558,7 @@ TEST_F(JobReconcilerTest, AJobNameThatMakesAServiceNameTooLongFailsBeforeAnythin
   std::string message;
   for (const Object& c : stored["status"]["conditions"]) {
     if (c["type"] == "Failed") {
-      EXPECT_EQ(c["reason"], "InvalidSpec");
+      EXPECT_EQ(c["reason"], "TFJobFailedValidation");
       message = c["message"];
     }
   }
@@ -567,13 +567,13 @@ TEST_F(JobReconcilerTest, AJobNameThatMakesAServiceNameTooLongFailsBeforeAnythin
   EXPECT_EQ(cluster_.CountCreates(""), 0u);
 }
 
-TEST_F(JobReconcilerTest, NegativeTtlAndDeadlineFailWithInvalidSpecAndTheJobIsKept) {
+TEST_F(JobReconcilerTest, NegativeTtlAndDeadlineFailWithFailedValidationAndTheJobIsKept) {
   Submit(TfJob(Workers(1), {{"ttlSecondsAfterFinished", -1}, {"activeDeadlineSeconds", -5}}));
   Reconcile();
   clock_.Advance(absl::Minutes(5));
   Reconcile();
   ASSERT_TRUE(cluster_.Stored("tfjobs", "job").has_value());
-  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobFailedValidation");
   const std::string message = Cond("Failed")["message"];
   EXPECT_THAT(message, HasSubstr("spec.runPolicy.ttlSecondsAfterFinished: Invalid value: -1"));
   EXPECT_THAT(message, HasSubstr("spec.runPolicy.activeDeadlineSeconds: Invalid value: -5"));
@@ -646,7 +646,7 @@ TEST_F(JobReconcilerTest, AStoppingProcessStopsThePassBetweenBatchesAndRequeues)
   EXPECT_GT(result.requeue_after, absl::ZeroDuration());
 }
 
-TEST_F(JobReconcilerTest, APodTheApiServerRefusesAsInvalidFailsTheJobWithInvalidSpec) {
+TEST_F(JobReconcilerTest, APodTheApiServerRefusesAsInvalidFailsTheJobWithFailedValidation) {
   cluster_.RefuseCreates("pods", kube::MakeApiError(422, "Invalid",
                                                     "Pod \"job-worker-0\" is invalid: "
                                                     "spec.containers[0].name: Invalid value: "
@@ -655,12 +655,12 @@ TEST_F(JobReconcilerTest, APodTheApiServerRefusesAsInvalidFailsTheJobWithInvalid
   kube::ReconcileResult result = Reconcile();
   EXPECT_FALSE(result.error);
   EXPECT_TRUE(Is("Failed"));
-  EXPECT_EQ(Cond("Failed")["reason"], "InvalidSpec");
+  EXPECT_EQ(Cond("Failed")["reason"], "TFJobFailedValidation");
   EXPECT_THAT(Cond("Failed")["message"].get<std::string>(),
               HasSubstr("TFJob ns/job is invalid: the API server refused its pod job-worker-0: "
                         "Pod \"job-worker-0\" is invalid: spec.containers[0].name"));
   EXPECT_EQ(cluster_.CountCreates("pods/"), 1u);  // the first batch; nothing after it
-  EXPECT_EQ(events_.TypeOf("InvalidSpec"), "Warning");
+  EXPECT_EQ(events_.TypeOf("TFJobFailedValidation"), "Warning");
   Reconcile();
   EXPECT_EQ(cluster_.CountCreates("pods/"), 1u);  // never retried
 }

@@ -142,5 +142,23 @@ TEST_F(MpiJobPassTest, ALauncherKilledUnderExitCodeIsRecreatedAndTheJobRestarts)
   EXPECT_EQ(events_.Count("SuccessfulDeletePod"), 1u);
 }
 
+// Decision 13.1: an MPIJob the webhook would refuse fails once with training-operator's reason,
+// and gets no pods and no extra objects.
+TEST_F(MpiJobPassTest, AnInvalidMpiJobFailsWithMpiJobFailedValidationAndGetsNothing) {
+  Object job = MpiJob(2);
+  job["spec"]["mpiReplicaSpecs"]["Launcher"]["replicas"] = 2;
+  cluster_.Put("mpijobs", job);
+  Reconcile();
+  const Object failed = Condition("Failed");
+  ASSERT_FALSE(failed.is_null());
+  EXPECT_EQ(failed.value("reason", ""), "MPIJobFailedValidation");
+  EXPECT_NE(failed.value("message", "").find("spec.mpiReplicaSpecs[Launcher].replicas"),
+            std::string::npos);
+  EXPECT_EQ(events_.Count("MPIJobFailedValidation"), 1u);
+  EXPECT_EQ(events_.TypeOf("MPIJobFailedValidation"), "Warning");
+  EXPECT_THAT(cluster_.Names("pods"), IsEmpty());
+  EXPECT_THAT(cluster_.Names("configmaps"), IsEmpty());
+}
+
 }  // namespace
 }  // namespace kubedl::reconciler::testing

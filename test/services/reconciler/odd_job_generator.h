@@ -70,7 +70,7 @@ struct OddJob {
   // What the reconciler must do with the job, as far as the generator can tell.
   enum class Verdict {
     kRuns,     // valid: it gets its pods (`expected_pods` of them, when that is >= 0)
-    kRefused,  // invalid: Failed/InvalidSpec with a field path, no pod
+    kRefused,  // invalid: Failed/<Kind>FailedValidation with a field path, no pod
     kEither,   // odd in a way validation may or may not refuse; either outcome is fine
   };
 

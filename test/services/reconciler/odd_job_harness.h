@@ -3,8 +3,8 @@
 // became of it: for the reconciler's property test and fuzzer (issue 13). The API server here
 // refuses pods and services the real one would refuse for their shape (a string containerPort,
 // a label that is not a string, a service name longer than 63 characters, ...) with 422 Invalid,
-// as the real one does; the reconciler then fails the job with InvalidSpec. So a job whose
-// templates slip past the reconciler's validation shows up as InvalidSpec after refused creates
+// as the real one does; the reconciler then fails the job with <Kind>FailedValidation. So a job whose
+// templates slip past the reconciler's validation shows up as FailedValidation after refused creates
 // (JobOutcome::refusals not empty, pod_creates or service_creates above 0), the way it would on a
 // real cluster.
 //
@@ -257,7 +257,7 @@ class ShapeCheckingClient final : public kube::Client {
 struct JobOutcome {
   enum class End {
     kPods,            // it has pods
-    kInvalidSpec,     // Failed with reason InvalidSpec
+    kInvalidSpec,     // Failed with reason <Kind>FailedValidation
     kOtherCondition,  // no pods, but Failed, Succeeded or Suspended with a reason and message
     kNoPodsAsked,     // every replica count is 0 and the job is Created
     kNothing,         // none of these: the property is broken
@@ -293,7 +293,7 @@ struct JobOutcome {
 inline const char* EndName(JobOutcome::End end) {
   switch (end) {
     case JobOutcome::End::kPods: return "pods";
-    case JobOutcome::End::kInvalidSpec: return "InvalidSpec";
+    case JobOutcome::End::kInvalidSpec: return "FailedValidation";
     case JobOutcome::End::kOtherCondition: return "other condition";
     case JobOutcome::End::kNoPodsAsked: return "no pods asked";
     case JobOutcome::End::kNothing: return "nothing";
@@ -411,7 +411,8 @@ class OddJobRun {
   static JobOutcome::End Classify(JobOutcome& out, const api::Json& job) {
     const Object* failed = TrueCondition(out.final_job, "Failed");
     if (failed != nullptr) out.failed = *failed;
-    if (failed != nullptr && failed->value("reason", Object()) == "InvalidSpec") {
+    if (failed != nullptr && failed->value("reason", Object()).is_string() &&
+        failed->value("reason", "").ends_with("FailedValidation")) {
       return JobOutcome::End::kInvalidSpec;
     }
     if (out.pods > 0) return JobOutcome::End::kPods;

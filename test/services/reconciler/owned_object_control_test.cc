@@ -160,6 +160,19 @@ TEST_F(OwnedObjectControlTest, ObjectsWithTheJobsLabelsButAnotherControllerAreNe
   EXPECT_THAT(cluster_.Names("configmaps"), UnorderedElementsAre("lookalike", "orphan"));
 }
 
+// An HPA's metrics come back from the API server with canonical quantities.
+TEST(HoldsEverything, AQuantityInAnotherSpellingIsTheSameAmount) {
+  EXPECT_TRUE(HoldsEverything(Object::parse(R"({"averageValue":"1"})"),
+                              Object::parse(R"({"averageValue":"1000m"})")));
+  EXPECT_TRUE(HoldsEverything(Object::parse(R"({"averageValue":"500m"})"),
+                              Object::parse(R"({"averageValue":0.5})")));
+  EXPECT_TRUE(HoldsEverything(Object::parse(R"({"v":"1Gi"})"), Object::parse(R"({"v":"1024Mi"})")));
+  EXPECT_FALSE(HoldsEverything(Object::parse(R"({"averageValue":"1"})"),
+                               Object::parse(R"({"averageValue":"2"})")));
+  EXPECT_FALSE(HoldsEverything(Object::parse(R"({"name":"cpu"})"),
+                               Object::parse(R"({"name":"memory"})")));
+}
+
 TEST_F(OwnedObjectControlTest, AUseExistingObjectOfSomeoneElseIsUsedAsItIsWithoutAWarning) {
   PutForeign("configmaps", "trainer", /*labelled=*/false, "");
   PutForeign("configmaps", "labelled", /*labelled=*/true, "other-uid");

@@ -28,6 +28,17 @@ TEST(PodFailure, ExitCodeComesFromTheFrameworkContainer) {
   EXPECT_FALSE(f.retryable);
 }
 
+// An MPIJob names no container; `mainContainer` is the one whose exit decides (decision 13.3),
+// else the first, as the sidecar is here.
+TEST(PodFailure, AnMpiJobsMainContainerDecidesElseTheFirst) {
+  api::Job job;
+  job.kind = api::JobKind::kMPIJob;
+  job.spec.main_container = "mpi";
+  EXPECT_EQ(ClassifyFailure(FailedPod("mpi", 3), job).exit_code, 3);
+  job.spec.main_container.reset();
+  EXPECT_EQ(ClassifyFailure(FailedPod("mpi", 3), job).exit_code, 0);
+}
+
 TEST(PodFailure, SignalExitCodesAreRetryable) {
   PodFailure f = ClassifyFailure(FailedPod("tensorflow", 137), Tf());
   EXPECT_EQ(f.exit_code, 137);

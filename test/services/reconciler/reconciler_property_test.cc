@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "odd_job_generator.h"
 #include "core/framework.h"
+#include "kubedl/api/conditions.h"
 #include "odd_job_harness.h"
 
 namespace kubedl::reconciler::testing {
@@ -129,12 +130,14 @@ TEST(ReconcilerPropertyTest, TenThousandOddJobsNeverCrashAndEachEndsWithPodsOrAC
         break;
       case JobOutcome::End::kInvalidSpec: {
         const std::string message = out.failed.value("message", std::string());
-        if (!NamesAFieldPath(message)) problem(i, "InvalidSpec without a field path", job, out);
+        if (!NamesAFieldPath(message)) problem(i, "FailedValidation without a field path", job, out);
         if (out.pod_creates + out.service_creates > 0) {
-          problem(i, "InvalidSpec after creating pods or services", job, out);
+          problem(i, "FailedValidation after creating pods or services", job, out);
         }
-        if (!HasWarning(out, "InvalidSpec")) problem(i, "InvalidSpec without a Warning event", job, out);
-        if (out.last_pass_retries) problem(i, "InvalidSpec retried with backoff", job, out);
+        if (!HasWarning(out, api::ConditionReason(job.kind, "FailedValidation"))) {
+          problem(i, "FailedValidation without a Warning event", job, out);
+        }
+        if (out.last_pass_retries) problem(i, "FailedValidation retried with backoff", job, out);
         break;
       }
       default:

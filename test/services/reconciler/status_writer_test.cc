@@ -79,23 +79,23 @@ TEST_F(StatusWriterTest, FailSetsFailedAWarningAndTheCompletionTimeOnce) {
   EXPECT_EQ(events_.size(), 1u) << "a failed job fails once";
 }
 
-TEST_F(StatusWriterTest, FailAsInvalidStopsRunningWithInvalidSpecAndOneWarning) {
+TEST_F(StatusWriterTest, FailAsInvalidStopsRunningWithFailedValidationAndOneWarning) {
   StatusWriter& writer = Writer();
   writer.SetCondition(api::kJobRunning, api::kConditionTrue, api::kJobRunning, "running");
   writer.FailAsInvalid("TFJob ns/job is invalid: refused");
   const api::JobCondition* failed = api::FindCondition(job_.status, api::kJobFailed);
   ASSERT_NE(failed, nullptr);
   EXPECT_EQ(failed->status, "True");
-  EXPECT_EQ(failed->reason, "InvalidSpec");
+  EXPECT_EQ(failed->reason, "TFJobFailedValidation");
   EXPECT_EQ(failed->message, "TFJob ns/job is invalid: refused");
   const api::JobCondition* running = api::FindCondition(job_.status, api::kJobRunning);
   EXPECT_EQ(running->status, "False");
-  EXPECT_EQ(running->reason, "InvalidSpec");
-  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
-  EXPECT_EQ(events_.TypeOf("InvalidSpec"), "Warning");
+  EXPECT_EQ(running->reason, "TFJobFailedValidation");
+  EXPECT_EQ(events_.Count("TFJobFailedValidation"), 1u);
+  EXPECT_EQ(events_.TypeOf("TFJobFailedValidation"), "Warning");
   EXPECT_EQ(job_.status.completion_time, "2027-01-15T08:00:00Z");
   writer.FailAsInvalid("TFJob ns/job is invalid: refused");
-  EXPECT_EQ(events_.Count("InvalidSpec"), 1u);
+  EXPECT_EQ(events_.Count("TFJobFailedValidation"), 1u);
 }
 
 TEST_F(StatusWriterTest, JobIsSaysKindNameAndWhat) {
