@@ -128,8 +128,9 @@ class MPIJobFramework final : public Framework {
 
   absl::Status DecoratePod(const api::Job& job, std::string_view replica_type, int64_t,
                            const FrameworkOptions& options, api::Json& pod) const override {
-    const MpiLayout layout = mpi::MpiLayoutOf(job);
-    if (replica_type == "Launcher") {
+    const bool launcher = replica_type == "Launcher";
+    const MpiLayout layout = mpi::MpiLayoutOf(job, /*with_workers=*/launcher);
+    if (launcher) {
       DecorateLauncher(layout, options, pod);
     } else {
       DecorateWorker(layout, pod);

@@ -33,13 +33,14 @@ std::string MpiLayout::LauncherName() const { return absl::StrCat(job, "-launche
 
 std::string MpiLayout::ConfigMapName() const { return absl::StrCat(job, "-config"); }
 
-MpiLayout MpiLayoutOf(const api::Job& job) {
+MpiLayout MpiLayoutOf(const api::Job& job, bool with_workers) {
   MpiLayout layout;
   layout.job = job.name;
   layout.namespace_ = job.namespace_;
   layout.slots = job.spec.slots_per_worker.value_or(1);
   layout.main_container = job.spec.main_container.value_or("");
-  if (const api::Replica* worker = job.FindReplica("Worker")) {
+  const api::Replica* worker = with_workers ? job.FindReplica("Worker") : nullptr;
+  if (worker != nullptr) {
     for (int64_t i = 0; i < worker->spec.replicas.value_or(0); ++i) {
       layout.workers.push_back(ReplicaName(job, "Worker", i));
     }

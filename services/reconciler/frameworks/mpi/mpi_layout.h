@@ -30,7 +30,9 @@ struct MpiLayout {
   std::string ConfigMapName() const;  // "<job>-config"
 };
 
-MpiLayout MpiLayoutOf(const api::Job& job);
+// `with_workers` false leaves `workers` empty: a worker pod needs none of the names, and listing
+// them for each of n workers would cost n² per job.
+MpiLayout MpiLayoutOf(const api::Job& job, bool with_workers = true);
 
 // The container of a pod that runs MPI: the one named mainContainer, else the first (13.3).
 api::Json* MpiContainer(api::Json& pod, const std::string& main_container);
