@@ -6,7 +6,7 @@ TSAN_BUILD_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build images controlplane cluster-up cluster-down test test-unit test-san test-tsan demo demo-down clean
+.PHONY: deps build images training-images controlplane cluster-up cluster-down test test-unit test-e2e test-san test-tsan demo demo-down clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -19,6 +19,11 @@ build: deps
 # $(BUILD_DIR)/images (tools/images/build.sh; `ctr -n k8s.io images import` loads them).
 images: build
 	@bash tools/images/build.sh $(BUILD_DIR) $(BUILD_DIR)/images
+
+# The training images of examples/training/ (tools/images/training/*.env), cached by version under
+# ~/.cache/kubedl/images: Debian packages and pinned PyPI wheels, no container engine.
+training-images: deps
+	@bash tools/images/training.sh $(notdir $(basename $(wildcard tools/images/training/*.env)))
 
 controlplane: deps
 	@bash tools/controlplane/build.sh
@@ -36,6 +41,13 @@ test: build controlplane
 # The unit tests alone: no control plane needed.
 test-unit: build
 	@cd $(BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
+
+# The end-to-end tests alone (label e2e): real containers on a real node of their own, real
+# training in every framework, gang scheduling by a real scheduler. Builds the training images
+# and the scheduler when their cache is cold (`make test` under CI skips those tests then).
+test-e2e: build controlplane
+	@bash tools/controlplane/build.sh --node
+	@cd $(BUILD_DIR) && KUBEDL_E2E_BUILD_IMAGES=1 ctest -L e2e --output-on-failure -j 1
 
 # ASan + UBSan build of the libraries and the unit tests (nothing else), running the unit tests.
 test-san: deps

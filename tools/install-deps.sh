@@ -12,6 +12,9 @@ packages=(
   # The optional real node (KUBEDL_REAL_NODES=1): runtime, pod networking, Services, and the
   # static busybox its test image is made of. All small.
   runc containernetworking-plugins iptables nftables conntrack busybox-static
+  # The training images (tools/images/training.sh): root file systems from Debian packages and
+  # wheels from PyPI.
+  mmdebstrap python3-pip
 )
 missing=()
 for p in "${packages[@]}"; do

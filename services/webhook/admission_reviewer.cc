@@ -60,7 +60,11 @@ std::string StringAt(const Json& obj, const char* key) {
 }  // namespace
 
 ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
-                     const api::ValidationOptions& options) {
+                     const api::ValidationOptions& options, int max_json_depth) {
+  if (api::JsonDeeperThan(body, max_json_depth)) {
+    return BadRequest(absl::StrCat("request body nests JSON more than ", max_json_depth,
+                                   " levels deep"));
+  }
   Json review = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (review.is_discarded()) return BadRequest("request body is not valid JSON");
   if (!review.is_object() || StringAt(review, "kind") != "AdmissionReview" ||

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "kubedl/api/json_depth.h"
 #include "kubedl/api/kind.h"
 #include "kubedl/api/validation.h"
 
@@ -28,8 +29,10 @@ struct ReviewOutcome {
 };
 
 // `options` apply to the validating webhook (limits, the Pod schema templates are checked
-// against); the mutating webhook ignores them.
+// against); the mutating webhook ignores them. A body nesting JSON deeper than
+// `max_json_depth` is answered 400 before it is parsed, by both.
 ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
-                     const api::ValidationOptions& options = {});
+                     const api::ValidationOptions& options = {},
+                     int max_json_depth = api::kDefaultMaxJsonDepth);
 
 }  // namespace kubedl::webhook

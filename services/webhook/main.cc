@@ -1,5 +1,6 @@
 // kubedl-webhook: the defaulting and validating admission webhook of the job kinds.
 // docs/webhook.md describes the flags, endpoints and metrics.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -26,6 +27,12 @@ DEFINE_string(key_file, "", "PEM private key of the serving certificate.");
 DEFINE_int32(threads, 2, "I/O threads of the HTTPS server.");
 DEFINE_int64(max_body_bytes, 7 << 20,
              "Largest request body; an UPDATE review carries two objects of up to 3 MiB each.");
+DEFINE_int64(max_connections, 1024,
+             "Most open connections; one more is closed at once (each TLS connection holds its "
+             "buffers and session state).");
+DEFINE_int32(max_json_depth, kubedl::api::kDefaultMaxJsonDepth,
+             "Deepest JSON nesting a request body may have; deeper ones are answered 400 "
+             "unparsed.");
 DEFINE_int32(read_timeout_ms, 10000, "TLS handshake, request body and response write timeout.");
 DEFINE_int32(idle_timeout_ms, 90000, "How long a keep-alive connection may sit idle.");
 DEFINE_int32(cert_reload_interval_ms, 1000, "How often the certificate files are checked.");
@@ -85,8 +92,10 @@ int main(int argc, char** argv) {
                << FLAGS_pod_schema_refresh_interval << "\" (e.g. 10m, 30s, 0)";
     return 2;
   }
-  if (FLAGS_max_replicas_per_type < 1 || FLAGS_max_replicas_per_job < 1) {
-    LOG(ERROR) << "--max-replicas-per-type and --max-replicas-per-job must be at least 1";
+  if (FLAGS_max_replicas_per_type < 1 || FLAGS_max_replicas_per_job < 1 ||
+      FLAGS_max_json_depth < 1) {
+    LOG(ERROR) << "--max-replicas-per-type, --max-replicas-per-job and --max-json-depth must be "
+                  "at least 1";
     return 2;
   }
 
@@ -103,7 +112,8 @@ int main(int argc, char** argv) {
       routes, *registry,
       {.pod_schema = [source = pod_schema.get()] { return source->Current(); },
        .max_replicas_per_type = FLAGS_max_replicas_per_type,
-       .max_replicas_per_job = FLAGS_max_replicas_per_job});
+       .max_replicas_per_job = FLAGS_max_replicas_per_job,
+       .max_json_depth = FLAGS_max_json_depth});
   kubedl::common::HttpServerOptions options{
       .address = FLAGS_bind_address,
       .port = static_cast<uint16_t>(FLAGS_port),
@@ -113,6 +123,7 @@ int main(int argc, char** argv) {
           .key_file = FLAGS_key_file,
           .reload_check_interval = std::chrono::milliseconds(FLAGS_cert_reload_interval_ms)},
       .body_limit = static_cast<std::size_t>(FLAGS_max_body_bytes),
+      .max_connections = static_cast<std::size_t>(std::max<int64_t>(1, FLAGS_max_connections)),
       .idle_timeout = std::chrono::milliseconds(FLAGS_idle_timeout_ms),
       .read_timeout = std::chrono::milliseconds(FLAGS_read_timeout_ms)};
   auto server = kubedl::common::StartHttpServer(options, std::move(routes));

@@ -4,7 +4,10 @@
 #include <chrono>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 
@@ -30,6 +33,14 @@ struct RouteMetrics {
 
 const char* TypeName(WebhookType type) {
   return type == WebhookType::kMutate ? "mutate" : "validate";
+}
+
+// The API server sends "application/json"; parameters (a charset) and case are allowed.
+bool IsJson(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  return absl::EqualsIgnoreCase(
+      absl::StripAsciiWhitespace(absl::string_view(media.data(), media.size())),
+      "application/json");
 }
 
 }  // namespace
@@ -77,8 +88,14 @@ void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& regist
           outcome.content_type = "text/plain; charset=utf-8";
           outcome.body = "admission reviews are POSTed\n";
           outcome.result = ReviewResult::kBadRequest;
+        } else if (!IsJson(req.content_type)) {
+          outcome.http_status = 415;
+          outcome.content_type = "text/plain; charset=utf-8";
+          outcome.body = absl::StrCat("admission reviews are application/json, not '",
+                                      std::string(req.content_type.substr(0, 100)), "'\n");
+          outcome.result = ReviewResult::kBadRequest;
         } else if (type == WebhookType::kMutate) {
-          outcome = Review(type, kind, req.body);
+          outcome = Review(type, kind, req.body, {}, options->max_json_depth);
         } else {
           // Held for the whole review: a refresh may swap the source's schema meanwhile.
           std::shared_ptr<const api::PodSchema> schema =
@@ -86,7 +103,8 @@ void AddAdmissionRoutes(common::HttpRoutes& routes, prometheus::Registry& regist
           outcome = Review(type, kind, req.body,
                            {.max_replicas_per_type = options->max_replicas_per_type,
                             .max_replicas_per_job = options->max_replicas_per_job,
-                            .pod_schema = schema.get()});
+                            .pod_schema = schema.get()},
+                           options->max_json_depth);
         }
         metrics->For(outcome.operation, outcome.result).Increment();
         metrics->latency->Observe(

@@ -25,6 +25,8 @@ struct AdmissionOptions {
   std::function<std::shared_ptr<const api::PodSchema>()> pod_schema;
   int64_t max_replicas_per_type = api::kDefaultMaxReplicasPerType;
   int64_t max_replicas_per_job = api::kDefaultMaxReplicasPerJob;
+  // Deeper request bodies are answered 400 unparsed.
+  int max_json_depth = api::kDefaultMaxJsonDepth;
 };
 
 // Adds the admission routes of all kinds to `routes`. Metrics:

@@ -2,8 +2,11 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 
 namespace kubedl::common {
 namespace {
@@ -37,6 +40,31 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
       0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 3600, 86400};
   return *buckets;
+}
+
+// The `method` label: the RPC's path when the server could serve it, else "unknown". A client
+// may send any path; each distinct one would otherwise become a series that lives forever.
+std::string MethodLabel(const char* method) {
+  if (method == nullptr) return "unknown";
+  const absl::string_view path(method);
+  // Services built on protobuf are found in the generated pool ("/pkg.Service/Method" is the
+  // method "pkg.Service.Method"); gRPC's health service is not built that way.
+  static constexpr absl::string_view kHealth[] = {"/grpc.health.v1.Health/Check",
+                                                  "/grpc.health.v1.Health/Watch"};
+  for (absl::string_view known : kHealth) {
+    if (path == known) return std::string(path);
+  }
+  const size_t slash = path.rfind('/');
+  if (path.size() < 4 || path[0] != '/' || slash == 0 || slash == absl::string_view::npos ||
+      slash + 1 == path.size()) {
+    return "unknown";
+  }
+  const std::string full_name =
+      absl::StrCat(path.substr(1, slash - 1), ".", path.substr(slash + 1));
+  if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) == nullptr) {
+    return "unknown";
+  }
+  return std::string(path);
 }
 
 class ForwardingFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -111,7 +139,7 @@ GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
 
 grpc::experimental::Interceptor* GrpcServerMetrics::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new GrpcServerMetricsInterceptor(*this, info->method() ? info->method() : "unknown");
+  return new GrpcServerMetricsInterceptor(*this, MethodLabel(info->method()));
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -1,5 +1,6 @@
 #include "kubedl/common/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -126,6 +127,7 @@ class ConnectionImpl : public Connection,
     if (drain_) return Close();
     parser_.emplace();
     parser_->body_limit(state_->options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
     idle_ = buffer_.size() == 0;
     Lowest().expires_after(state_->options.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -136,11 +138,23 @@ class ConnectionImpl : public Connection,
 
   void OnHeader(beast::error_code ec) {
     idle_ = false;
-    if (ec == http::error::body_limit) return Reject(413, "request body too large\n");
-    if (ec) return CloseNow();
+    if (ec == http::error::header_limit) {
+      return RequestLineTooLong() ? Reject(414, "request target too long\n")
+                                  : Reject(431, "request header fields too large\n");
+    }
+    if (ec) return OnReadError(ec);
     Lowest().expires_after(state_->options.read_timeout);
-    if (parser_->is_done()) return Handle();
     auto& header = parser_->get();
+    if (header.target().size() > state_->options.target_limit) {
+      return Reject(414, "request target too long\n");
+    }
+    // A request that carries a body must say how long it is (RFC 9110 section 8.6).
+    const http::verb verb = header.method();
+    if ((verb == http::verb::post || verb == http::verb::put || verb == http::verb::patch) &&
+        header.find(http::field::content_length) == header.end() && !parser_->chunked()) {
+      return Reject(411, "Content-Length required\n");
+    }
+    if (parser_->is_done()) return Handle();
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      header.version());
@@ -157,32 +171,47 @@ class ConnectionImpl : public Connection,
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec == http::error::body_limit) {
-                         return self->Reject(413, "request body too large\n");
-                       }
-                       if (ec) return self->CloseNow();
+                       if (ec) return self->OnReadError(ec);
                        self->Handle();
                      });
+  }
+
+  // A request the parser refused gets its status; a peer that went away or stalled does not.
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) return Reject(413, "request body too large\n");
+    const bool malformed = ec.category() == beast::error_code(http::error::bad_target).category() &&
+                           ec != http::error::end_of_stream && ec != http::error::partial_message;
+    if (malformed) return Reject(400, absl::StrCat("bad request: ", ec.message(), "\n"));
+    CloseNow();
+  }
+
+  // Whether the header went over the limit before its request line was parsed (the parser
+  // sets the target once it has the whole line): then the target is what was too long.
+  bool RequestLineTooLong() const {
+    const std::string_view target = parser_->get().target();
+    return target.empty() || target.size() > state_->options.target_limit;
   }
 
   void Handle() {
     Request req = parser_->release();
     HttpResponse out = state_->Dispatch(req);
     bool keep_alive = req.keep_alive() && !drain_ && !state_->draining.load();
-    Send(out, req.version(), keep_alive);
+    Send(out, req.version(), keep_alive, req.method() == http::verb::head);
   }
 
   // Answers an error and closes: the rest of the request is not read.
   void Reject(int status, std::string body) {
-    Send(HttpResponse{.status = status, .body = std::move(body)}, 11, false);
+    Send(HttpResponse{.status = status, .body = std::move(body)}, 11, false, false);
   }
 
-  void Send(const HttpResponse& out, unsigned version, bool keep_alive) {
+  // A HEAD answer has the headers a GET would get (its Content-Length too) and no body.
+  void Send(const HttpResponse& out, unsigned version, bool keep_alive, bool head) {
     auto res = std::make_shared<Response>(static_cast<http::status>(out.status), version);
     res->set(http::field::content_type, out.content_type);
     res->body() = out.body;
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    if (head) res->body().clear();
     Lowest().expires_after(state_->options.read_timeout);
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -202,8 +231,22 @@ class ConnectionImpl : public Connection,
     } else {
       beast::error_code ec;
       Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-      CloseNow();
+      Lowest().expires_after(std::chrono::seconds(1));
+      Linger(0);
     }
+  }
+
+  // Reads and drops what the peer still sends (the rest of a refused request) until it closes,
+  // for a second or 1 MiB at most: closing with unread data would reset the connection, and the
+  // peer could lose the answer it was sent.
+  void Linger(std::size_t dropped) {
+    if (dropped > 1024 * 1024) return CloseNow();
+    Lowest().async_read_some(
+        net::buffer(linger_buffer_),
+        [self = this->shared_from_this(), dropped](beast::error_code ec, std::size_t n) {
+          if (ec) return self->CloseNow();
+          self->Linger(dropped + n);
+        });
   }
 
   void CloseNow() {
@@ -217,6 +260,7 @@ class ConnectionImpl : public Connection,
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> linger_buffer_;
   uint64_t id_ = 0;
   bool idle_ = false;
   bool drain_ = false;
@@ -307,7 +351,9 @@ class ServerImpl : public HttpServer {
   void Accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
+      if (!ec && OverConnectionCap()) {
+        Refuse(std::move(s));
+      } else if (!ec) {
         s.set_option(tcp::no_delay(true), ec);
         StartConnection(std::move(s));
       }
@@ -330,6 +376,30 @@ class ServerImpl : public HttpServer {
       id = Register(conn);
       conn->Start(id);
     }
+  }
+
+  bool OverConnectionCap() {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->connections.size() >= state_->options.max_connections;
+  }
+
+  // Over the cap a plain connection is told so (503) and closed; a TLS one is closed before the
+  // handshake, whose cost is what the cap bounds. Either way the refusal is logged.
+  void Refuse(tcp::socket socket) {
+    LOG_EVERY_N(WARNING, 100) << "refused a connection from "
+                              << socket.remote_endpoint(ignored_) << ": "
+                              << state_->options.max_connections
+                              << " connections are open (the limit); " << google::COUNTER
+                              << " refused so far";
+    if (!tls_) {
+      static constexpr std::string_view kAnswer =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+          "Content-Length: 21\r\nConnection: close\r\n\r\ntoo many connections\n";
+      socket.non_blocking(true, ignored_);
+      socket.write_some(net::buffer(kAnswer.data(), kAnswer.size()), ignored_);
+      socket.shutdown(tcp::socket::shutdown_send, ignored_);
+    }
+    socket.close(ignored_);
   }
 
   uint64_t Register(const std::shared_ptr<Connection>& conn) {
@@ -355,6 +425,7 @@ class ServerImpl : public HttpServer {
   net::steady_timer reload_timer_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
+  beast::error_code ignored_;  // for best-effort calls on the accept strand
   std::once_flag shutdown_once_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;

@@ -11,14 +11,15 @@ std::string ResourceRef::ApiVersion() const {
 std::string ResourceRef::CollectionPath(absl::string_view ns) const {
   std::string path = group.empty() ? absl::StrCat("/api/", version)
                                    : absl::StrCat("/apis/", group, "/", version);
-  if (namespaced && !ns.empty()) absl::StrAppend(&path, "/namespaces/", ns);
+  // Names come from jobs and peers: escaped, a "/" or "?" in one cannot reach another path.
+  if (namespaced && !ns.empty()) absl::StrAppend(&path, "/namespaces/", UrlEncode(ns));
   absl::StrAppend(&path, "/", resource);
   return path;
 }
 
 std::string ResourceRef::ObjectPath(absl::string_view ns, absl::string_view name,
                                     absl::string_view subresource) const {
-  std::string path = absl::StrCat(CollectionPath(ns), "/", name);
+  std::string path = absl::StrCat(CollectionPath(ns), "/", UrlEncode(name));
   if (!subresource.empty()) absl::StrAppend(&path, "/", subresource);
   return path;
 }

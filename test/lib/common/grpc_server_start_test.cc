@@ -24,6 +24,7 @@ namespace kubedl::common {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // grpc.health.v1.Health/Check for the server as a whole (service ""), without the health proto
 // (Debian ships no generated code for it): the empty request is zero bytes. The status, and
@@ -69,6 +70,33 @@ TEST(CommonGrpcServer, PortZeroPicksAFreePortServingTheServicesAndHealthCounting
                                     "v1.Health/Check\"} 1"));
   EXPECT_THAT(exposition, HasSubstr("grpc_server_handled_total{code=\"UNIMPLEMENTED\",method=\"/"
                                     "kubedl.v1.GangScheduler/GetGang\"} 1"));
+  started->server->Shutdown(std::chrono::system_clock::now());
+}
+
+TEST(CommonGrpcServer, MadeUpMethodNamesAreCountedAsUnknownAndAddNoSeries) {
+  prometheus::Registry registry;
+  GrpcServerMetrics metrics(registry);
+  v1::GangScheduler::Service unimplemented;
+  absl::StatusOr<GrpcServer> started = StartGrpcServer(
+      {.address = "127.0.0.1", .port = 0, .services = {&unimplemented}, .metrics = &metrics});
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", started->port), grpc::InsecureChannelCredentials());
+  for (const char* method : {"/kubedl.v1.GangScheduler/NoSuchMethod", "/x.Y/Z1", "/x.Y/Z2"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Slice empty;
+    grpc::ByteBuffer request(&empty, 1), response;
+    const grpc::internal::RpcMethod rpc(method, grpc::internal::RpcMethod::NORMAL_RPC);
+    EXPECT_EQ(grpc::internal::BlockingUnaryCall(channel.get(), rpc, &context, request, &response)
+                  .error_code(),
+              grpc::StatusCode::UNIMPLEMENTED)
+        << method;
+  }
+  const std::string exposition = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_THAT(exposition, HasSubstr("grpc_server_handled_total{code=\"UNIMPLEMENTED\",method=\"unknown\"} 3"));
+  EXPECT_THAT(exposition, Not(HasSubstr("NoSuchMethod")));
+  EXPECT_THAT(exposition, Not(HasSubstr("/x.Y/")));
   started->server->Shutdown(std::chrono::system_clock::now());
 }
 

@@ -89,6 +89,90 @@ TEST(HttpServerTest, BodyOverTheLimitIsAnswered413AndTheConnectionClosed) {
   EXPECT_THAT(got, HasSubstr("413"));
 }
 
+// Each malformed request gets its status, then the server closes the connection cleanly (FIN,
+// not a reset: the client reads the whole answer and then the end of the stream).
+TEST(HttpServerTest, MalformedRequestsGetTheirStatusAndACleanClose) {
+  auto server = Start({.body_limit = 1024});
+  const std::string big_header(9 * 1024, 'h');
+  const std::string long_target(64 * 1024, 'u');
+  struct Case {
+    std::string name;
+    std::string request;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"bad chunk size",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+       400},
+      {"Content-Length with Transfer-Encoding",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "2\r\nab\r\n0\r\n\r\n",
+       400},
+      {"two different Content-Lengths",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", 400},
+      {"negative Content-Length", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+       400},
+      {"garbage request line", "HELLO\r\n\r\n", 400},
+      {"POST without a length", "POST /echo HTTP/1.1\r\nHost: x\r\n\r\n", 411},
+      {"body over the limit",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n" + std::string(4096, 'b'),
+       413},
+      {"64 KiB target", "GET /echo?" + long_target + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+      {"5 KiB target", "GET /echo?" + std::string(5 * 1024, 'u') + " HTTP/1.1\r\nHost: x\r\n\r\n",
+       414},
+      {"9 KiB of header fields", "GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + big_header + "\r\n\r\n",
+       431},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestClient client(server->port());
+    ASSERT_FALSE(client.WriteRaw(c.request));
+    std::string got;
+    EXPECT_EQ(client.ReadUntilClosed(&got), boost::asio::error::eof) << got;
+    EXPECT_THAT(got, ::testing::StartsWith("HTTP/1.1 " + std::to_string(c.status) + " ")) << got;
+    EXPECT_THAT(got, HasSubstr("Connection: close"));
+  }
+  // None of it disturbed the server.
+  TestClient after(server->port());
+  EXPECT_EQ(after.Get("/echo").result_int(), 200);
+}
+
+TEST(HttpServerTest, HeadGetsTheHeadersOfAGetAndNoBody) {
+  auto server = Start({});
+  TestClient client(server->port());
+  ASSERT_FALSE(client.WriteRaw("HEAD /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string got;
+  client.ReadUntilClosed(&got);
+  // The GET answer's body would be "HEAD /echo q= body=": 19 bytes.
+  EXPECT_THAT(got, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(got, HasSubstr("Content-Length: 19\r\n"));
+  EXPECT_THAT(got, ::testing::EndsWith("\r\n\r\n")) << "a body followed the headers: " << got;
+}
+
+TEST(HttpServerTest, ConnectionsOverTheCapAreRefusedWith503AndTheOthersKeepWorking) {
+  auto server = Start({.max_connections = 3});
+  std::vector<std::unique_ptr<TestClient>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<TestClient>(server->port()));
+    ASSERT_EQ(open.back()->Get("/echo").result_int(), 200);
+  }
+  TestClient refused(server->port());
+  std::string got;
+  EXPECT_EQ(refused.ReadUntilClosed(&got), boost::asio::error::eof);
+  EXPECT_THAT(got, ::testing::StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(got, HasSubstr("too many connections"));
+  EXPECT_EQ(open[0]->Get("/echo").result_int(), 200);
+  // A closed connection frees its place.
+  open.pop_back();
+  for (int attempt = 0;; ++attempt) {
+    TestClient again(server->port());
+    auto res = again.Get("/echo");
+    if (res.result_int() == 200) break;
+    ASSERT_LT(attempt, 50) << "the closed connection's place was never freed";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 TEST(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
   auto server = Start({});
   TestClient client(server->port());

@@ -1,5 +1,11 @@
 #include "core/framework.h"
 
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "gtest/gtest.h"
 #include "job_fixtures.h"
 
@@ -55,6 +61,43 @@ TEST(PyTorchFramework, WorkersWaitForTheMastersDnsName) {
   EXPECT_NE(script.find("nslookup pt-master-0"), std::string::npos);
   EXPECT_NE(script.find("sleep 3"), std::string::npos);
   EXPECT_FALSE(Decorated(job, "Master", 0)["spec"].contains("initContainers"));
+}
+
+// Runs the init container's script with `nslookup` and `sleep` replaced by NSLOOKUP (a shell
+// body) and a no-op; returns the script's exit code.
+int RunMasterWait(const std::string& nslookup) {
+  api::Job job = PyJob(kMasterAndWorkers);
+  const std::string script = Decorated(job, "Worker", 0)["spec"]["initContainers"][0]["command"][2];
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kubedl-master-wait-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "nslookup") << "#!/bin/sh\n" << nslookup << "\n";
+  std::ofstream(dir / "sleep") << "#!/bin/sh\nexit 0\n";
+  std::ofstream(dir / "script.sh") << script << "\n";
+  std::filesystem::permissions(dir / "nslookup", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(dir / "sleep", std::filesystem::perms::owner_all);
+  const std::string command = "PATH=" + dir.string() + ":/usr/bin:/bin sh " +
+                              (dir / "script.sh").string() + " >/dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  std::filesystem::remove_all(dir);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(PyTorchFramework, MasterWaitPassesOnAnAnswerEvenWhenBusyboxExitsOneForASearchDomain) {
+  // busybox 1.36: the answer from the first search domain, NXDOMAIN from another, exit 1.
+  EXPECT_EQ(RunMasterWait("printf 'Server:\\t\\t10.0.0.10\\nAddress:\\t10.0.0.10:53\\n\\n"
+                          "Name:\\tpt-master-0.ns.svc.cluster.local\\nAddress: 10.1.0.4\\n\\n'; "
+                          "echo \"** server can't find pt-master-0.cluster.local: NXDOMAIN\" >&2; "
+                          "exit 1"),
+            0);
+  // busybox 1.28: the answer and exit 0.
+  EXPECT_EQ(RunMasterWait("printf 'Server:    10.0.0.10\\nAddress 1: 10.0.0.10\\n\\n"
+                          "Name:      pt-master-0\\nAddress 1: 10.1.0.4\\n'"),
+            0);
+  // No answer at all, every try: the worker gives up after the retries.
+  EXPECT_EQ(RunMasterWait("printf 'Server:\\t\\t10.0.0.10\\nAddress:\\t10.0.0.10:53\\n\\n'; "
+                          "echo \"** server can't find pt-master-0: NXDOMAIN\" >&2; exit 1"),
+            1);
 }
 
 TEST(PyTorchFramework, ElasticWorkersGetOnlyTheRendezvousEnvInOrder) {

@@ -156,6 +156,26 @@ TEST(AdmissionReviewerTest, MalformedReviewsAreHttp400NeverACrash) {
   }
 }
 
+TEST(AdmissionReviewerTest, JsonNestedDeeperThanTheLimitIs400UnparsedByBothWebhooks) {
+  // 50,000 levels inside a label value's place: deep enough to overflow the stack of a
+  // recursive copy once parsed. It is refused before parsing.
+  Json job = TfJob();
+  job["metadata"]["labels"]["deep"] = "PLACEHOLDER";
+  std::string body = ReviewBody(job);
+  body.replace(body.find("\"PLACEHOLDER\""), 13,
+               std::string(50000, '[') + std::string(50000, ']'));
+  for (WebhookType type : {WebhookType::kMutate, WebhookType::kValidate}) {
+    ReviewOutcome out = Review(type, Tf(), body);
+    EXPECT_EQ(out.http_status, 400);
+    EXPECT_EQ(out.result, ReviewResult::kBadRequest);
+    EXPECT_EQ(out.body, "request body nests JSON more than 128 levels deep\n");
+  }
+  // The same job at a depth within the limit is reviewed as usual.
+  std::string shallow = ReviewBody(TfJob());
+  EXPECT_EQ(Review(WebhookType::kValidate, Tf(), shallow, {}, 20).http_status, 200);
+  EXPECT_EQ(Review(WebhookType::kValidate, Tf(), shallow, {}, 5).http_status, 400);
+}
+
 TEST(AdmissionReviewerTest, MissingObjectOnCreateIsDenied400) {
   Json review = {{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"},
                  {"request", {{"uid", "u-123"}, {"operation", "CREATE"}}}};
@@ -183,7 +203,10 @@ TEST(WebhookRoutesTest, RequestsAreCountedByKindWebhookOperationAndResult) {
   AddAdmissionRoutes(routes, registry);
   std::string body = ReviewBody(TfJob());
   auto res = routes["/mutate-kubeflow-org-v1-tfjob"](
-      common::HttpRequest{.method = "POST", .path = "/mutate-kubeflow-org-v1-tfjob", .body = body});
+      common::HttpRequest{.method = "POST",
+                          .path = "/mutate-kubeflow-org-v1-tfjob",
+                          .content_type = "application/json",
+                          .body = body});
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(routes["/mutate-kubeflow-org-v1-tfjob"](common::HttpRequest{.method = "GET"}).status,
             405);
@@ -202,14 +225,40 @@ TEST(WebhookRoutesTest, RequestsAreCountedByKindWebhookOperationAndResult) {
   EXPECT_EQ(patched, 1);
 }
 
+TEST(WebhookRoutesTest, ABodyThatIsNotJsonIsAnswered415NamingTheContentType) {
+  common::HttpRoutes routes;
+  prometheus::Registry registry;
+  AddAdmissionRoutes(routes, registry);
+  const std::string body = ReviewBody(TfJob());
+  auto post = [&](std::string_view content_type) {
+    return routes["/validate-kubeflow-org-v1-tfjob"](
+        common::HttpRequest{.method = "POST",
+                            .path = "/validate-kubeflow-org-v1-tfjob",
+                            .content_type = content_type,
+                            .body = body});
+  };
+  for (std::string_view json : {"application/json", "application/json; charset=utf-8",
+                                "Application/JSON ;charset=UTF-8"}) {
+    EXPECT_EQ(post(json).status, 200) << json;
+  }
+  for (std::string_view other : {"", "text/plain", "application/yaml", "application/jsonx"}) {
+    common::HttpResponse res = post(other);
+    EXPECT_EQ(res.status, 415) << other;
+    EXPECT_EQ(res.body,
+              "admission reviews are application/json, not '" + std::string(other) + "'\n");
+  }
+}
+
 TEST(WebhookRoutesTest, ValidationUsesThePodSchemaAndLimitsOfTheOptions) {
   // A containerPort written as a string: refused with its path by the built-in schema...
   Json poison = TfJob();
   poison["spec"]["tfReplicaSpecs"]["worker"]["template"]["spec"]["containers"][0]["ports"] =
       Json::parse(R"([{"name": "tfjob-port", "containerPort": "2222"}])");
   const std::string body = ReviewBody(poison);
-  const common::HttpRequest request{
-      .method = "POST", .path = "/validate-kubeflow-org-v1-tfjob", .body = body};
+  const common::HttpRequest request{.method = "POST",
+                                    .path = "/validate-kubeflow-org-v1-tfjob",
+                                    .content_type = "application/json",
+                                    .body = body};
   auto deny_message = [&](const AdmissionOptions& options) {
     common::HttpRoutes routes;
     prometheus::Registry registry;

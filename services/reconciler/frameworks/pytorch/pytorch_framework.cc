@@ -33,9 +33,11 @@ int64_t ProcsPerNode(const api::Job& job) {
 // Workers resolve the master's service before they start, so torch.distributed does not time
 // out while the master pod is still being scheduled.
 api::Json MasterWaitContainer(const std::string& master_host, const FrameworkOptions& options) {
+  // Success is an answer in the output, not nslookup's exit code: busybox 1.29 and later ask
+  // every search domain and exit 1 when any of them is NXDOMAIN, even after one resolved.
   const std::string script = absl::StrCat(
       "for i in $(seq ", options.master_wait_retries, "); do nslookup ", master_host,
-      " >/dev/null 2>&1 && exit 0; echo waiting for ", master_host, "; sleep ",
+      " 2>/dev/null | grep -q '^Name:' && exit 0; echo waiting for ", master_host, "; sleep ",
       options.master_wait_interval_seconds, "; done; echo ", master_host,
       " did not resolve >&2; exit 1");
   return {{"name", "init-pytorch"},

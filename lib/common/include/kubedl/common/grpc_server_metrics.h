@@ -15,6 +15,8 @@ namespace kubedl::common {
 //   grpc_server_handled_total{method, code}   RPCs finished, by status code
 //   grpc_server_handling_seconds{method}      RPC start to status (a stream's whole lifetime)
 //   grpc_server_msg_received_total{method}    request messages received
+// `method` is the RPC's path ("/pkg.Service/Method") when the method exists in this binary,
+// else "unknown": names a client makes up add no series.
 class GrpcServerMetrics final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit GrpcServerMetrics(prometheus::Registry& registry);

@@ -56,8 +56,18 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0 picks a free port (see HttpServer::port())
   int threads = 1;
   std::optional<TlsFiles> tls;  // TLS 1.2+ when set
-  // Larger request bodies are answered 413 and the connection closed.
+  // Larger request bodies are answered 413 and the connection closed. Every malformed request
+  // is answered and the connection closed: 400 (the parser's reason), 411 (a POST, PUT or PATCH
+  // without Content-Length or chunked encoding), 414 and 431 (the limits below).
   std::size_t body_limit = 3 * 1024 * 1024;
+  // Longest request target (path and query): longer ones are answered 414.
+  std::size_t target_limit = 4 * 1024;
+  // Longest request header, request line included: longer ones are answered 431 (414 when the
+  // request line alone does not fit).
+  std::size_t header_limit = 8 * 1024;
+  // Open connections at most: one more is answered 503 and closed at once (a TLS one is closed
+  // before its handshake). Each costs its buffers and, with TLS, its session state.
+  std::size_t max_connections = 1024;
   // Time a keep-alive connection may wait for the next request's header.
   std::chrono::milliseconds idle_timeout{90'000};
   // Time for the TLS handshake, for a request body once its header arrived, and for a response

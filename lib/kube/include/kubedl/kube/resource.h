@@ -19,7 +19,7 @@ struct ResourceRef {
   // /api/v1/namespaces/ns/pods, or /api/v1/pods when `ns` is empty (all namespaces) or the
   // resource is cluster-scoped.
   std::string CollectionPath(absl::string_view ns) const;
-  // CollectionPath(ns) + "/" + name [+ "/" + subresource].
+  // CollectionPath(ns) + "/" + name [+ "/" + subresource]; ns and name are percent-encoded.
   std::string ObjectPath(absl::string_view ns, absl::string_view name,
                          absl::string_view subresource = "") const;
 };
@@ -36,7 +36,8 @@ const ResourceRef& Leases();          // coordination.k8s.io/v1
 const ResourceRef& CustomResourceDefinitions();  // apiextensions.k8s.io/v1
 }  // namespace resources
 
-// Percent-encodes a query parameter value (label and field selectors, continue tokens).
+// Percent-encodes a query parameter value (label and field selectors, continue tokens) or a path
+// segment (namespaces and names in CollectionPath and ObjectPath).
 std::string UrlEncode(absl::string_view value);
 
 }  // namespace kubedl::kube
