@@ -125,6 +125,48 @@ wait_job() {
     || fail "$1 $2 did not reach $3 in $4 s: $(job_conditions "$1" "$2" | tr '\n' ';')"
 }
 
+# e2e_training_setup NAME IMAGE KIND NS [RECONCILER FLAG...]: e2e_init NAME, the training image
+# IMAGE, the control plane with its node, KIND's CRD, the namespace NS and the reconciler for
+# KIND; prints the image's size and how long it all took.
+e2e_training_setup() {
+  local name=$1 image=$2 kind=$3 ns=$4 start archive; shift 4
+  e2e_init "$name"
+  step "the train-$image image, a control plane with a real node, the $kind CRD, the reconciler"
+  start=$SECONDS
+  e2e_training_image "$image"
+  archive=$(bash "$repo/tools/images/training.sh" --path "$image")
+  e2e_up
+  e2e_crds "$kind"
+  e2e_namespace "$ns"
+  e2e_reconciler "$kind" "$@"
+  echo "  train-$image image: $(awk -v b="$(stat -c %s "$archive")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
+    "$(awk -v b="$(sed -n 2p "$archive.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
+  echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+}
+
+# e2e_apply_job MANIFEST JOB PODS: `kubectl apply -f MANIFEST` in the test's namespace, then waits
+# (300 s at most) until the job's PODS pods all started; sets t0 (the apply) and t_running.
+e2e_apply_job() {
+  step "kubectl apply -f ${1#"$repo/"}"
+  t0=$SECONDS
+  k -n "$e2e_ns" apply -f "$1" >/dev/null
+  until pods_started "$2" "$3"; do
+    [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
+    sleep 0.5
+  done
+  t_running=$((SECONDS - t0))
+  echo "  all $3 pods Running $t_running s after kubectl apply"
+}
+
+# e2e_wait_succeeded KIND JOB: waits (300 s at most, failing at once on Failed) until the job
+# applied by e2e_apply_job Succeeded; sets t_succeeded and prints the conditions.
+e2e_wait_succeeded() {
+  wait_finished "$1" "$2" 300
+  t_succeeded=$((SECONDS - t0))
+  echo "  Succeeded $t_succeeded s after kubectl apply"
+  job_conditions "$1" "$2" | sed 's/^/  /'
+}
+
 # wait_finished KIND NAME TIMEOUT: waits until the job is Succeeded; fails at once when it Failed.
 wait_finished() {
   local until=$((SECONDS + $3)) conditions

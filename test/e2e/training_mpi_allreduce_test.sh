@@ -31,34 +31,12 @@ e2e_extra_diagnostics() {
   k -n "$ns" logs "$job-launcher" --all-containers --prefix 2>/dev/null | tail -60 || true
 }
 
-e2e_init training-mpi
-step "the train-mpi and kubectl-delivery images, a control plane with a real node, the MPIJob CRD, the reconciler"
-start=$SECONDS
 bash "$repo/tools/images/kubectl-delivery.sh" "$build/images" local
 e2e_image "$build/images/kubectl-delivery.tar"
-e2e_training_image mpi
-image=$(bash "$repo/tools/images/training.sh" --path mpi)
-e2e_up
-e2e_crds MPIJob
-e2e_namespace "$ns"
-e2e_reconciler MPIJob --mpi-kubectl-delivery-image="$delivery_image"
-echo "  train-mpi image: $(awk -v b="$(stat -c %s "$image")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
-  "$(awk -v b="$(sed -n 2p "$image.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
-echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+e2e_training_setup training-mpi mpi MPIJob "$ns" --mpi-kubectl-delivery-image="$delivery_image"
 
-step "kubectl apply -f examples/training/mpi/mpijob.yaml"
-t0=$SECONDS
-k -n "$ns" apply -f "$manifest" >/dev/null
-until pods_started "$job" $((workers + 1)); do
-  [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
-  sleep 0.5
-done
-t_running=$((SECONDS - t0))
-echo "  launcher and $workers workers Running $t_running s after kubectl apply"
-wait_job "$kind" "$job" Succeeded 300
-t_succeeded=$((SECONDS - t0))
-echo "  Succeeded $t_succeeded s after kubectl apply"
-job_conditions "$kind" "$job" | sed 's/^/  /'
+e2e_apply_job "$manifest" "$job" $((workers + 1))
+e2e_wait_succeeded "$kind" "$job"
 
 step "mpirun ran one rank in each worker pod, and the allreduced loss went down"
 launcher=$job-launcher

@@ -33,32 +33,10 @@ e2e_extra_diagnostics() {
   done
 }
 
-e2e_init training-paddle
-step "the train-paddle image, a control plane with a real node, the PaddleJob CRD, the reconciler"
-start=$SECONDS
-e2e_training_image paddle
-image=$(bash "$repo/tools/images/training.sh" --path paddle)
-e2e_up
-e2e_crds PaddleJob
-e2e_namespace "$ns"
-e2e_reconciler PaddleJob
-echo "  train-paddle image: $(awk -v b="$(stat -c %s "$image")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
-  "$(awk -v b="$(sed -n 2p "$image.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
-echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+e2e_training_setup training-paddle paddle PaddleJob "$ns"
 
-step "kubectl apply -f examples/training/paddle/paddlejob-collective.yaml"
-t0=$SECONDS
-k -n "$ns" apply -f "$manifest" >/dev/null
-until pods_started "$job" "$workers"; do
-  [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
-  sleep 0.5
-done
-t_running=$((SECONDS - t0))
-echo "  all $workers pods Running $t_running s after kubectl apply"
-wait_finished "$kind" "$job" 300
-t_succeeded=$((SECONDS - t0))
-echo "  Succeeded $t_succeeded s after kubectl apply"
-job_conditions "$kind" "$job" | sed 's/^/  /'
+e2e_apply_job "$manifest" "$job" "$workers"
+e2e_wait_succeeded "$kind" "$job"
 
 step "every trainer took part and the loss went down"
 ranks=()

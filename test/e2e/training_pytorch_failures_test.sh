@@ -18,8 +18,9 @@
 #   - failed: rank 2 raises a Python ValueError at step 5 (TRAIN_FAIL_RANK/TRAIN_FAIL_STEP), its
 #     container exits 1, which ExitCode does not retry: the pod is kept (same uid), the job ends
 #     Failed with the reconciler's message "PyTorchJob <ns>/<job> has failed because 1 Worker
-#     replica(s) failed.", the event ExitedWithCode names the pod and code 1 ("Pod: <ns>.<pod>
-#     exited with code 1"), the pod's log holds the traceback, and cleanPodPolicy Running removes
+#     replica(s) failed.", the event ExitedWithCode names the pod, code 1 and the exception
+#     ("Pod: <ns>.<pod> exited with code 1: ValueError: rank 2: bad batch at step 5 ..."; the
+#     manifest's terminationMessagePolicy is FallbackToLogsOnError), the pod's log holds the traceback, and cleanPodPolicy Running removes
 #     the master and worker 0 that were still waiting for their peer;
 #   - tear-down leaves the machine as it was (real_node_lib.sh's e2e_down).
 # It prints the seconds from `kubectl apply` to all containers started, from the kill to the new
@@ -88,7 +89,7 @@ restarting=$(event_messages "$job" PyTorchJobRestarting | head -1)
   || fail "no PyTorchJobRestarting event for the recreation: '$restarting'"
 echo "  event PyTorchJobRestarting: $restarting (condition Restarting=True seen while polling: ${saw_restarting:-no})"
 # shellcheck disable=SC2016
-event_messages "$job" ExitedWithCode | grep -qx "Pod: $ns.$victim exited with code 137" \
+event_messages "$job" ExitedWithCode | grep -q "^Pod: $ns.$victim exited with code 137" \
   || fail "no ExitedWithCode event for $victim with code 137: $(event_messages "$job" ExitedWithCode | tr '\n' ';')"
 logs=()
 for pod in "$job-master-0" "$job-worker-0" "$victim"; do
@@ -130,7 +131,8 @@ reason=$(k -n "$ns" get pytorchjob "$job" -o jsonpath='{.status.conditions[?(@.t
   || fail "$victim was recreated after exit code 1"
 code=$(pt_wait_exited "$victim" 30)
 [ "$code" = 1 ] || fail "$victim exited with $code, not 1"
-event_messages "$job" ExitedWithCode | grep -qx "Pod: $ns.$victim exited with code 1" \
+event_messages "$job" ExitedWithCode \
+  | grep -qx "Pod: $ns.$victim exited with code 1: ValueError: rank 2: bad batch at step 5 (injected with --fail-step)" \
   || fail "no ExitedWithCode event for $victim with code 1: $(event_messages "$job" ExitedWithCode | tr '\n' ';')"
 k -n "$ns" logs "$victim" -c pytorch >"$work/$victim.log"
 grep -q '^ValueError: rank 2: bad batch at step 5' "$work/$victim.log" || fail "$victim's log has no ValueError"

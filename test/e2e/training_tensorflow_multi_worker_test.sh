@@ -25,32 +25,10 @@ manifest=$repo/examples/training/tensorflow/tfjob-multi-worker.yaml
 
 e2e_extra_diagnostics() { k -n "$ns" get "$kind" "$job" -o jsonpath='{.status}' 2>/dev/null || true; echo; }
 
-e2e_init training-tf
-step "the train-tensorflow image, a control plane with a real node, the TFJob CRD, the reconciler"
-start=$SECONDS
-e2e_training_image tensorflow
-image=$(bash "$repo/tools/images/training.sh" --path tensorflow)
-e2e_up
-e2e_crds TFJob
-e2e_namespace "$ns"
-e2e_reconciler TFJob
-echo "  train-tensorflow image: $(awk -v b="$(stat -c %s "$image")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
-  "$(awk -v b="$(sed -n 2p "$image.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
-echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+e2e_training_setup training-tf tensorflow TFJob "$ns"
 
-step "kubectl apply -f examples/training/tensorflow/tfjob-multi-worker.yaml"
-t0=$SECONDS
-k -n "$ns" apply -f "$manifest" >/dev/null
-until pods_started "$job" "${#pods[@]}"; do
-  [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
-  sleep 0.5
-done
-t_running=$((SECONDS - t0))
-echo "  all ${#pods[@]} pods Running $t_running s after kubectl apply"
-wait_finished "$kind" "$job" 300
-t_succeeded=$((SECONDS - t0))
-echo "  Succeeded $t_succeeded s after kubectl apply"
-job_conditions "$kind" "$job" | sed 's/^/  /'
+e2e_apply_job "$manifest" "$job" "${#pods[@]}"
+e2e_wait_succeeded "$kind" "$job"
 
 step "every task took part and the loss went down"
 world=${#pods[@]}

@@ -39,36 +39,14 @@ e2e_extra_cleanup() {
   follow_pids=()
 }
 
-e2e_init training-tf-ps
-step "the train-tensorflow image, a control plane with a real node, the TFJob CRD, the reconciler"
-start=$SECONDS
-e2e_training_image tensorflow
-image=$(bash "$repo/tools/images/training.sh" --path tensorflow)
-e2e_up
-e2e_crds TFJob
-e2e_namespace "$ns"
-e2e_reconciler TFJob
-echo "  train-tensorflow image: $(awk -v b="$(stat -c %s "$image")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
-  "$(awk -v b="$(sed -n 2p "$image.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
-echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+e2e_training_setup training-tf-ps tensorflow TFJob "$ns"
 
-step "kubectl apply -f examples/training/tensorflow/tfjob-parameter-server.yaml"
-t0=$SECONDS
-k -n "$ns" apply -f "$manifest" >/dev/null
-until pods_started "$job" $((1 + ${#servers[@]})); do
-  [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
-  sleep 0.5
-done
-t_running=$((SECONDS - t0))
-echo "  all $((1 + ${#servers[@]})) pods Running $t_running s after kubectl apply"
+e2e_apply_job "$manifest" "$job" $((1 + ${#servers[@]}))
 for p in "${servers[@]}"; do
   k -n "$ns" logs -f "$p" -c tensorflow >"$work/$p.log" 2>&1 &
   follow_pids+=($!)
 done
-wait_finished "$kind" "$job" 300
-t_succeeded=$((SECONDS - t0))
-echo "  Succeeded $t_succeeded s after kubectl apply"
-job_conditions "$kind" "$job" | sed 's/^/  /'
+e2e_wait_succeeded "$kind" "$job"
 
 step "cleanPodPolicy Running deletes the servers; the chief stays"
 for _ in $(seq 120); do

@@ -29,32 +29,10 @@ workers=(worker-0 worker-1)
 
 e2e_extra_diagnostics() { k -n "$ns" get "$kind" "$job" -o jsonpath='{.status}' 2>/dev/null || true; echo; }
 
-e2e_init training-xdl
-step "the train-xdl image, a control plane with a real node, the XDLJob CRD, the reconciler"
-start=$SECONDS
-e2e_training_image xdl
-image=$(bash "$repo/tools/images/training.sh" --path xdl)
-e2e_up
-e2e_crds XDLJob
-e2e_namespace "$ns"
-e2e_reconciler XDLJob
-echo "  train-xdl image: $(awk -v b="$(stat -c %s "$image")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
-  "$(awk -v b="$(sed -n 2p "$image.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
-echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+e2e_training_setup training-xdl xdl XDLJob "$ns"
 
-step "kubectl apply -f examples/training/xdl/xdljob.yaml"
-t0=$SECONDS
-k -n "$ns" apply -f "$manifest" >/dev/null
-until pods_started "$job" ${#replicas[@]}; do
-  [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
-  sleep 0.5
-done
-t_running=$((SECONDS - t0))
-echo "  all ${#replicas[@]} pods Running $t_running s after kubectl apply"
-wait_job "$kind" "$job" Succeeded 300
-t_succeeded=$((SECONDS - t0))
-echo "  Succeeded $t_succeeded s after kubectl apply"
-job_conditions "$kind" "$job" | sed 's/^/  /'
+e2e_apply_job "$manifest" "$job" ${#replicas[@]}
+e2e_wait_succeeded "$kind" "$job"
 
 step "every replica got the XDL contract and reached every peer; the workers trained against the PS"
 uid=$(k -n "$ns" get "$kind" "$job" -o jsonpath='{.metadata.uid}')

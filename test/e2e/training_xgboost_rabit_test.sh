@@ -27,32 +27,10 @@ pods=("$job-master-0" "$job-worker-0" "$job-worker-1")
 
 e2e_extra_diagnostics() { k -n "$ns" get "$kind" "$job" -o jsonpath='{.status}' 2>/dev/null || true; echo; }
 
-e2e_init training-xgboost
-step "the train-xgboost image, a control plane with a real node, the XGBoostJob CRD, the reconciler"
-start=$SECONDS
-e2e_training_image xgboost
-image=$(bash "$repo/tools/images/training.sh" --path xgboost)
-e2e_up
-e2e_crds XGBoostJob
-e2e_namespace "$ns"
-e2e_reconciler XGBoostJob
-echo "  train-xgboost image: $(awk -v b="$(stat -c %s "$image")" 'BEGIN{printf "%.1f", b/1048576}') MiB archive," \
-  "$(awk -v b="$(sed -n 2p "$image.inputs")" 'BEGIN{printf "%.1f", b/1048576}') MiB unpacked"
-echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
+e2e_training_setup training-xgboost xgboost XGBoostJob "$ns"
 
-step "kubectl apply -f examples/training/xgboost/xgboostjob.yaml"
-t0=$SECONDS
-k -n "$ns" apply -f "$manifest" >/dev/null
-until pods_started "$job" "$world"; do
-  [ $((SECONDS - t0)) -lt 300 ] || fail "the job's pods did not all start in 300 s"
-  sleep 0.5
-done
-t_running=$((SECONDS - t0))
-echo "  master and $((world - 1)) workers Running $t_running s after kubectl apply"
-wait_job "$kind" "$job" Succeeded 300
-t_succeeded=$((SECONDS - t0))
-echo "  Succeeded $t_succeeded s after kubectl apply"
-job_conditions "$kind" "$job" | sed 's/^/  /'
+e2e_apply_job "$manifest" "$job" "$world"
+e2e_wait_succeeded "$kind" "$job"
 
 step "every replica joined rabit with its RANK, and they trained one model"
 for rank in $(seq 0 $((world - 1))); do

@@ -200,7 +200,9 @@ void JobPass::CarryOut(const std::vector<ReplicaAction>& actions) {
                                "ExitedWithCode",
                                absl::StrCat("Pod: ", job_.namespace_, ".",
                                             kube::Name(*action.object), " exited with code ",
-                                            action.failure.exit_code));
+                                            action.failure.exit_code,
+                                            action.failure.message.empty() ? "" : ": ",
+                                            action.failure.message));
         }
         break;
     }

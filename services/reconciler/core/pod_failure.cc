@@ -9,6 +9,24 @@
 namespace kubedl::reconciler {
 namespace {
 
+// The last non-blank line of a termination message, cut to kMaxFailureMessage bytes on a UTF-8
+// character boundary.
+std::string LastLine(std::string_view message) {
+  size_t end = message.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return "";
+  message = message.substr(0, end + 1);
+  const size_t newline = message.find_last_of('\n');
+  if (newline != std::string_view::npos) message = message.substr(newline + 1);
+  const size_t begin = message.find_first_not_of(" \t\r");
+  message = message.substr(begin == std::string_view::npos ? message.size() : begin);
+  if (message.size() > kMaxFailureMessage) {
+    size_t cut = kMaxFailureMessage;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+    message = message.substr(0, cut);
+  }
+  return std::string(message);
+}
+
 bool IsFrameworkContainer(const kube::Object& status, const api::KindDescriptor& kind,
                           std::string_view main_container) {
   const std::string name = common::StringOr(status, "name");
@@ -48,6 +66,7 @@ PodFailure Classify(const kube::Object& pod, const api::KindDescriptor& kind,
         if (terminated == state->end() || !terminated->is_object()) continue;
         failure.exit_code = static_cast<int>(
             std::clamp<int64_t>(common::IntOr(*terminated, "exitCode", -1), INT32_MIN, INT32_MAX));
+        failure.message = LastLine(common::StringOr(*terminated, "message"));
         const std::string reason = common::StringOr(*terminated, "reason");
         if (reason == "OOMKilled") {
           failure.retryable = true;

@@ -16,7 +16,13 @@ struct PodFailure {
   // the process did not fail on its own, so a new pod may succeed.
   bool retryable = false;
   std::string reason;  // Evicted, OOMKilled, NodeLost, Signal, Error
+  // The last line of the framework container's termination message (what it wrote to its
+  // terminationMessagePath, or its log's tail under FallbackToLogsOnError: a Python exception's
+  // "ValueError: ..."), at most kMaxFailureMessage bytes; empty when there is none.
+  std::string message;
 };
+
+inline constexpr size_t kMaxFailureMessage = 256;
 
 // The framework container decides: the kind's (its accepted names), else the first.
 PodFailure ClassifyFailure(const kube::Object& pod, const api::KindDescriptor& kind);

@@ -233,6 +233,14 @@ class FakeCluster final : public kube::Client {
     pod["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
   }
 
+  // The framework container of a terminated pod wrote `message` (its termination message).
+  void SetTerminationMessage(const std::string& name, const std::string& message) {
+    absl::MutexLock lock(&mu_);
+    Object& pod = store_["pods"][kube::ObjectKey("ns", name)];
+    pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"] = message;
+    pod["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
+  }
+
   // Every create of `resource` fails with `error` (a quota, a refusing admission webhook) until
   // this is called again with an OK status.
   void RefuseCreates(const std::string& resource, absl::Status error) {

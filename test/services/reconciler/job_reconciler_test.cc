@@ -200,6 +200,21 @@ TEST_F(JobReconcilerTest, ReplicaCountsComeFromPodPhasesAndWorkerZeroDecidesSucc
   EXPECT_EQ(Job()["status"]["replicaStatuses"]["Worker"].value("active", 0), 0);
 }
 
+TEST_F(JobReconcilerTest, ExitedWithCodeEventEndsWithTheLastLineOfTheTerminationMessage) {
+  Submit(TfJob(Workers(2, "Never")));
+  Reconcile();
+  AllPods("Running");
+  Reconcile();
+  cluster_.SetPodPhase("job-worker-1", "Failed", 1);
+  cluster_.SetTerminationMessage(
+      "job-worker-1", "Traceback (most recent call last):\n  ...\nValueError: loss is nan\n");
+  Reconcile();
+  EXPECT_EQ(events_.MessageOf("ExitedWithCode"),
+            "Pod: ns.job-worker-1 exited with code 1: ValueError: loss is nan");
+  EXPECT_EQ(events_.TypeOf("ExitedWithCode"), "Warning");
+  EXPECT_TRUE(Is("Failed"));
+}
+
 TEST_F(JobReconcilerTest, ExitCode137RecreatesThePodAndMarksTheJobRestarting) {
   RunTwoWorkersThenEndOne("ExitCode", 137);
   EXPECT_THAT(cluster_.deletes(), ElementsAre("pods/job-worker-1"));

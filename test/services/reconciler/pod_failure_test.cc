@@ -28,6 +28,25 @@ TEST(PodFailure, ExitCodeComesFromTheFrameworkContainer) {
   EXPECT_FALSE(f.retryable);
 }
 
+TEST(PodFailure, TheTerminationMessagesLastLineIsKeptCutToItsBound) {
+  kube::Object pod = FailedPod("tensorflow", 1);
+  auto& terminated = pod["status"]["containerStatuses"][1]["state"]["terminated"];
+  terminated["message"] =
+      "Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n"
+      "    raise ValueError(\"loss is nan at step 3\")\nValueError: loss is nan at step 3\n\n";
+  EXPECT_EQ(ClassifyFailure(pod, Tf()).message, "ValueError: loss is nan at step 3");
+  EXPECT_EQ(ClassifyFailure(FailedPod("tensorflow", 1), Tf()).message, "") << "no message";
+  terminated["message"] = " \n\t\n";
+  EXPECT_EQ(ClassifyFailure(pod, Tf()).message, "");
+  // A long line is cut at the bound, never inside a UTF-8 character ("é" is two bytes).
+  std::string long_line = "x";
+  for (int i = 0; i < 200; ++i) long_line += "\xC3\xA9";
+  terminated["message"] = long_line;
+  const std::string cut = ClassifyFailure(pod, Tf()).message;
+  EXPECT_EQ(cut.size(), kMaxFailureMessage - 1);
+  EXPECT_EQ(cut, long_line.substr(0, kMaxFailureMessage - 1));
+}
+
 // An MPIJob names no container; `mainContainer` is the one whose exit decides (decision 13.3),
 // else the first, as the sidecar is here.
 TEST(PodFailure, AnMpiJobsMainContainerDecidesElseTheFirst) {
