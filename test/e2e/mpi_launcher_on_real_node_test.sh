@@ -18,81 +18,27 @@
 #   mpi_launcher_on_real_node_test.sh RECONCILER_BINARY
 # A machine that cannot run a real node (tools/real-node/can-run.sh says why), or one where another
 # real node keeps running, skips the test with exit code 77.
-set -euo pipefail
-repo=${KUBEDL_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${KUBEDL_BUILD_DIR:-$repo/build}
-reconciler_bin=${1:-$build/services/reconciler/kubedl-reconciler}
-cp=$repo/tools/controlplane
-skip() { echo "SKIPPED: $*" >&2; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { printf -- '--- %s (%ss)\n' "$*" "$SECONDS"; }
-
-reason=$(bash "$repo/tools/real-node/can-run.sh") || skip "$reason"
-[ -x "$reconciler_bin" ] || fail "$reconciler_bin is not built (cmake --build build --target kubedl-reconciler)"
-# One real node per machine: another live one (a demo, another test) makes this one wait its turn.
-other=$(bash "$cp/real-node.sh" wait-turn)
-[ -z "$other" ] || skip "another real node runs on this machine (cluster dir $other)"
-
-# up.sh owns the cluster folder (it empties it); the test's own files live beside it.
-base=$(mktemp -d /tmp/kubedl-e2e-mpi-XXXXXX)
-dir=$base/cluster work=$base/work
-mkdir -p "$work"
-export KUBEDL_CLUSTER_DIR=$dir KUBEDL_REAL_NODES=1
+# shellcheck source=real_node_lib.sh
+source "$(dirname "$0")/real_node_lib.sh"
+[ -z "${1:-}" ] || reconciler_bin=$1
 ns=mpi-e2e job=mpi-wait
 delivery_image=localhost/kubedl/kubectl-delivery:local
 shell_image=localhost/kubedl/busybox-static:local
-reconciler_pid=""
-forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
-k() { "$KUBECTL" "$@"; }
-stop_reconciler() {
-  [ -n "$reconciler_pid" ] || return 0
-  kill "$reconciler_pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$reconciler_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$reconciler_pid" 2>/dev/null || true
-  wait "$reconciler_pid" 2>/dev/null || true
-  reconciler_pid=""
+e2e_extra_diagnostics() {
+  k -n "$ns" get pod "$job-launcher" -o jsonpath='{.status}' 2>/dev/null || true; echo
+  k -n "$ns" get mpijob "$job" -o jsonpath='{.status}' 2>/dev/null || true; echo
 }
-cleanup() {
-  local rc=$?
-  if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -f "$dir/env" ]; then
-    # shellcheck disable=SC1091
-    source "$dir/env"; export KUBECONFIG
-    echo "--- diagnostics" >&2
-    k -n "$ns" get pods -o wide >&2 2>/dev/null || true
-    k -n "$ns" get pod "$job-launcher" -o jsonpath='{.status}' >&2 2>/dev/null || true; echo >&2
-    k -n "$ns" get mpijob "$job" -o jsonpath='{.status}' >&2 2>/dev/null || true; echo >&2
-    k -n "$ns" get events --sort-by=.lastTimestamp 2>/dev/null | tail -30 >&2 || true
-    k -n "$ns" logs "$job-launcher" --all-containers --prefix >&2 2>/dev/null || true
-    echo "--- kubedl-reconciler log (tail)" >&2
-    tail -40 "$work/reconciler.log" >&2 2>/dev/null || true
-  fi
-  stop_reconciler
-  bash "$cp/down.sh" >/dev/null 2>&1 || true
-  rm -rf "$base"
-  exit "$rc"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+e2e_init mpi
 step "images, a control plane with a real node, the MPIJob CRD, the reconciler"
 start=$SECONDS
 bash "$repo/tools/images/kubectl-delivery.sh" "$build/images" local
-bash "$cp/up.sh"
-# shellcheck disable=SC1091
-source "$dir/env"
-export KUBECONFIG
-bash "$cp/import-images.sh" "$build/images/kubectl-delivery.tar" "$build/images/busybox-static.tar" 2>/dev/null
-k apply --server-side -f "$repo/charts/kubedl/crds/kubeflow.org_mpijobs.yaml" >/dev/null
-k wait --for=condition=Established --timeout=60s crd/mpijobs.kubeflow.org >/dev/null
-k create namespace "$ns" >/dev/null
-for _ in $(seq 150); do k -n "$ns" get serviceaccount default >/dev/null 2>&1 && break; sleep 0.2; done
-health=$(free_port)
-"$reconciler_bin" --kubeconfig="$KUBECONFIG" --namespace="$ns" --workloads=MPIJob \
-  --leader-elect=false --bind-address=127.0.0.1 --health-port="$health" --metrics-port=0 \
-  --mpi-kubectl-delivery-image="$delivery_image" >"$work/reconciler.log" 2>&1 &
-reconciler_pid=$!
-for _ in $(seq 120); do curl -sf "http://127.0.0.1:$health/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -sf "http://127.0.0.1:$health/readyz" >/dev/null || fail "kubedl-reconciler did not become ready"
+e2e_image "$build/images/kubectl-delivery.tar"
+e2e_image "$build/images/busybox-static.tar"
+e2e_up
+e2e_crds MPIJob
+e2e_namespace "$ns"
+e2e_reconciler MPIJob --mpi-kubectl-delivery-image="$delivery_image"
 echo "  ready in $((SECONDS - start)) s (node $REAL_NODE at $NODE_IP)"
 
 step "an MPIJob whose workers are held back"
@@ -251,11 +197,4 @@ done
 echo "  the running workers were deleted (cleanPodPolicy Running)"
 grep -E '^[EWF][0-9]{4} ' "$work/reconciler.log" | head -20 | sed 's/^/  reconciler: /' || true
 
-step "tear-down"
-stop_reconciler
-guard_before=$(iptables -S FORWARD | grep -c kubedl-guard || true)
-[ "$guard_before" -ge 1 ] || fail "the uplink guard is not in place while the node runs"
-# shellcheck source=../../tools/controlplane/down-and-check.sh
-source "$cp/down-and-check.sh"
-down_and_check "$dir" "$forward_before" "$work"
-echo "PASS ($SECONDS s)"
+e2e_down
