@@ -2,6 +2,8 @@
 # Builds the training images of examples/training/ without a container engine:
 #   tools/images/training.sh NAME...          builds each image NAME that is not cached yet
 #   tools/images/training.sh --path NAME      prints where NAME's archive is (or will be)
+#   tools/images/training.sh --base-path NAME prints where NAME's package base is (or will be);
+#                                             it holds .complete once built
 #   tools/images/training.sh --list           the names defined in tools/images/training/
 # An image NAME is defined by tools/images/training/NAME.env (bash assignments):
 #   DESCRIPTION="..."
@@ -51,7 +53,7 @@ python=$(command -v python3)
 pip_python=/usr/bin/python3     # Debian's, the same Python 3.11 as in the image
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
-usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # load NAME: reads tools/images/training/NAME.env into DESCRIPTION, DEBIAN_PACKAGES, PIP_PACKAGES,
 # PROGRAMS (in this shell; each call starts from empty values).
@@ -116,6 +118,7 @@ image_key() {
 }
 
 archive_path() { load "$1"; printf '%s/train-%s-%s.tar\n' "$cache" "$1" "$(image_key "$1")"; }
+base_path() { load "$1"; printf '%s/base-%s-%s\n' "$cache" "$1" "$(base_key)"; }
 
 # apt_sources: the enabled deb entries of this machine's apt sources for the bookworm suites, as
 # deb822 stanzas on standard output (mmdebstrap reads them from its standard input).
@@ -299,6 +302,7 @@ row() {  # REF ARCHIVE_BYTES UNPACKED_BYTES TIME
 [ $# -gt 0 ] || usage
 case $1 in
   --path) [ $# -eq 2 ] || usage; archive_path "$2"; exit 0 ;;
+  --base-path) [ $# -eq 2 ] || usage; base_path "$2"; exit 0 ;;
   --list) list; exit 0 ;;
   -h|--help) usage ;;
   -*) usage ;;
