@@ -44,10 +44,18 @@ launcher=$job-launcher
   || fail "the launcher did not exit 0"
 k -n "$ns" logs "$launcher" -c mpi >"$work/launcher.log" || fail "kubectl logs $launcher failed"
 { grep -E '^rank=[0-9]+ ' "$work/launcher.log" | grep -v ' step=' | sed 's/^/  launcher: /'; } || true
+# kubexec.sh runs with set -x, and dash writes its trace one word per write(): mpirun starts
+# both workers' kubexec.sh at once, so their trace lines interleave word by word. Look for
+# the words, each of which reaches the log whole, not for whole lines.
 for i in $(seq 0 $((workers - 1))); do
-  grep -qE "^\+ /opt/kube/kubectl exec $job-worker-$i -- /bin/sh -c .*orted " "$work/launcher.log" \
-    || fail "mpirun did not start orted in $job-worker-$i through kubexec.sh"
+  grep -qF "POD_NAME=$job-worker-$i" "$work/launcher.log" \
+    || fail "mpirun did not run kubexec.sh for $job-worker-$i"
 done
+execs=$({ grep -oF "/opt/kube/kubectl" "$work/launcher.log" || true; } | wc -l)
+orteds=$({ grep -oF "orted -mca ess" "$work/launcher.log" || true; } | wc -l)
+[ "$execs" -ge "$workers" ] && [ "$orteds" -ge "$workers" ] \
+  || fail "kubexec.sh ran kubectl exec $execs time(s) with an orted command $orteds time(s), want $workers"
+echo "  kubexec.sh: kubectl exec of orted $orteds time(s), once per worker pod"
 hosts=$(sed -nE 's/^rank=[0-9]+ size=2 host=([^ ]+) .*/\1/p' "$work/launcher.log" | sort | tr '\n' ' ')
 [ "$hosts" = "$(for i in $(seq 0 $((workers - 1))); do printf '%s ' "$job-worker-$i"; done)" ] \
   || fail "the ranks ran on '$hosts', want one in each worker pod"
