@@ -63,7 +63,7 @@ start webhook "$build/services/webhook/kubedl-webhook" --bind-address=127.0.0.1 
 wait_ready webhook "https://127.0.0.1:$webhook_port/readyz" --cacert "$state/pki/ca.crt"
 echo "  kubedl-webhook         https://127.0.0.1:$webhook_port  (TLS, certificate from a demo CA)"
 start metrics "$build/services/metrics/kubedl-metrics" --listen-address=127.0.0.1 \
-  --grpc-port="$metrics_grpc" --http-port="$metrics_http"
+  --grpc-port="$metrics_grpc" --http-port="$metrics_http" --insecure-plaintext
 wait_ready metrics "http://127.0.0.1:$metrics_http/readyz"
 echo "  kubedl-metrics         gRPC 127.0.0.1:$metrics_grpc, http://127.0.0.1:$metrics_http/metrics"
 # No scheduler-plugins scheduler runs here, so its pods name the default scheduler: the PodGroup
@@ -71,12 +71,13 @@ echo "  kubedl-metrics         gRPC 127.0.0.1:$metrics_grpc, http://127.0.0.1:$m
 start gang-scheduler "$build/services/gang-scheduler/kubedl-gang-scheduler" \
   --kubeconfig="$KUBECONFIG" --listen-address=127.0.0.1 --backend=scheduler-plugins \
   --scheduler-plugins-scheduler-name=default-scheduler \
-  --grpc-port="$gang_grpc" --health-port="$gang_health"
+  --grpc-port="$gang_grpc" --health-port="$gang_health" --insecure-plaintext
 wait_ready gang-scheduler "http://127.0.0.1:$gang_health/readyz"
 echo "  kubedl-gang-scheduler  gRPC 127.0.0.1:$gang_grpc (backend scheduler-plugins)"
 start reconciler "$build/services/reconciler/kubedl-reconciler" --kubeconfig="$KUBECONFIG" \
   --workloads=auto --leader-elect=false --health-port="$rec_health" --metrics-port="$rec_metrics" \
-  --gang-scheduler-address="127.0.0.1:$gang_grpc" --metrics-sink-address="127.0.0.1:$metrics_grpc"
+  --gang-scheduler-address="127.0.0.1:$gang_grpc" --metrics-sink-address="127.0.0.1:$metrics_grpc" \
+  --insecure-plaintext-grpc
 wait_ready reconciler "http://127.0.0.1:$rec_health/readyz"
 echo "  kubedl-reconciler      all workloads, http://127.0.0.1:$rec_metrics/metrics"
 cat >"$state/env" <<ENV

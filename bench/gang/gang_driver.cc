@@ -3,10 +3,14 @@
 // new job. Then the same jobs again (EnsureGang on gangs that exist: the reconciler's steady
 // state). Prints throughput and latency percentiles per call type.
 //
-//   gang_driver ADDRESS NAMESPACE JOBS CALLERS PODS_PER_JOB
+//   gang_driver ADDRESS NAMESPACE JOBS CALLERS PODS_PER_JOB [TLS_DIR SERVER_NAME]
 //
-// Every job is owned by a ConfigMap made beforehand (not timed), so the garbage collector
-// leaves the PodGroups alone during the run.
+// With TLS_DIR the channels use mutual TLS as the reconciler does: TLS_DIR holds tls.crt,
+// tls.key and ca.crt (the layout of the chart's reconciler Secret) and the server's certificate
+// must name SERVER_NAME. Without, plaintext (the service needs --insecure-plaintext).
+//
+// Every gang belongs to a TFJob made beforehand (not timed; the TFJob CRD must be installed),
+// so the garbage collector leaves the PodGroups alone during the run.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "kubedl/common/grpc_channel_credentials.h"
 #include "kubedl/kube/config.h"
 #include "kubedl/kube/object.h"
 #include "kubedl/kube/rest_client.h"
@@ -57,8 +62,21 @@ void Report(const char* name, const std::vector<Samples>& per_thread, double sec
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s ADDRESS NAMESPACE JOBS CALLERS PODS_PER_JOB\n", argv[0]);
+  if (argc != 6 && argc != 8) {
+    std::fprintf(stderr,
+                 "usage: %s ADDRESS NAMESPACE JOBS CALLERS PODS_PER_JOB [TLS_DIR SERVER_NAME]\n",
+                 argv[0]);
+    return 2;
+  }
+  const std::string tls_dir = argc == 8 ? argv[6] : "";
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      kubedl::common::GrpcChannelCredentials(
+          {.ca_file = tls_dir.empty() ? "" : tls_dir + "/ca.crt",
+           .cert_file = tls_dir.empty() ? "" : tls_dir + "/tls.crt",
+           .key_file = tls_dir.empty() ? "" : tls_dir + "/tls.key"},
+          /*insecure_plaintext=*/tls_dir.empty());
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "TLS: %s\n", credentials.status().ToString().c_str());
     return 2;
   }
   const std::string address = argv[1], ns = argv[2];
@@ -79,15 +97,21 @@ int main(int argc, char** argv) {
       makers.emplace_back([&] {
         for (int i = next++; i < jobs; i = next++) {
           const std::string name = absl::StrCat("bench-", i);
-          kubedl::kube::Object owner = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                                        {"metadata", {{"name", name}}}};
-          auto created = (*client)->Create(kubedl::kube::resources::ConfigMaps(), ns, owner);
+          // A TFJob, since the service only makes PodGroups for jobs of the kinds KubeDL serves
+          // (and checks the owner's UID against the live job). No reconciler runs: it stays put.
+          kubedl::kube::Object owner = kubedl::kube::Object::parse(absl::StrCat(
+              R"({"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": ")",
+              name,
+              R"("}, "spec": {"tfReplicaSpecs": {"Worker": {"replicas": )", pods,
+              R"(, "template": {"spec": {"containers": [{"name": "tensorflow",)",
+              R"( "image": "kubedl/bench:none"}]}}}}}})"));
+          auto created = (*client)->Create({"kubeflow.org", "v1", "tfjobs", true}, ns, owner);
           if (!created.ok()) {
             std::fprintf(stderr, "owner %s: %s\n", name.c_str(), created.status().ToString().c_str());
             std::exit(1);
           }
-          refs[i].set_api_version("v1");
-          refs[i].set_kind("ConfigMap");
+          refs[i].set_api_version("kubeflow.org/v1");
+          refs[i].set_kind("TFJob");
           refs[i].set_namespace_(ns);
           refs[i].set_name(name);
           refs[i].set_uid(kubedl::kube::Uid(*created));
@@ -102,8 +126,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < (callers + 7) / 8; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("kubedl.bench.channel", i);  // distinct arguments: distinct connections
+    if (argc == 8) args.SetSslTargetNameOverride(argv[7]);
     stubs.push_back(kubedl::v1::GangScheduler::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+        grpc::CreateCustomChannel(address, *credentials, args)));
   }
 
   auto run = [&](bool bind, const char* ensure_name) {

@@ -25,7 +25,7 @@ gang_port=$(free_port) gang_health=$(free_port)
 "$build/services/gang-scheduler/kubedl-gang-scheduler" --backend=scheduler-plugins \
   --scheduler-plugins-scheduler-name=default-scheduler --listen-address=127.0.0.1 \
   --grpc-port="$gang_port" --health-port="$gang_health" --kubeconfig="$KUBECONFIG" \
-  --minloglevel=1 >/dev/null 2>&1 &
+  --insecure-plaintext --minloglevel=1 >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gang_health/readyz" >/dev/null && break; sleep 0.1; done
 
@@ -49,4 +49,4 @@ run() {  # run LABEL [reconciler flags...]
   "$KUBECTL" delete namespace "$ns" --wait=true --timeout=300s >/dev/null 2>&1 || true
 }
 run off
-run on --gang-scheduler-address="127.0.0.1:$gang_port"
+run on --gang-scheduler-address="127.0.0.1:$gang_port" --insecure-plaintext-grpc

@@ -14,12 +14,15 @@ cleanup() {
   "$KUBECTL" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-"$KUBECTL" apply -f "$repo/test/integration/gang/crds/" >/dev/null
+# The gangs' owners are TFJobs: the service reads each live job before it makes its PodGroup.
+"$KUBECTL" apply --server-side --force-conflicts -f "$repo/charts/kubedl/crds/" \
+  -f "$repo/test/integration/gang/crds/" >/dev/null
+"$KUBECTL" wait --for=condition=Established --timeout=60s crd/tfjobs.kubeflow.org >/dev/null
 "$KUBECTL" wait --for=condition=Established --timeout=60s -f "$repo/test/integration/gang/crds/" >/dev/null
 "$KUBECTL" create namespace "$ns" >/dev/null
 "$build/services/gang-scheduler/kubedl-gang-scheduler" --backend="$BACKEND" \
   --listen-address=127.0.0.1 --grpc-port="$port" --health-port="$health" \
-  --kubeconfig="$KUBECONFIG" --minloglevel=1 ${GANG_FLAGS:-} >/dev/null 2>&1 &
+  --kubeconfig="$KUBECONFIG" --minloglevel=1 --insecure-plaintext ${GANG_FLAGS:-} >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$health/readyz" >/dev/null && break; sleep 0.1; done
 echo "backend $BACKEND, $(nproc) cores"

@@ -85,7 +85,7 @@ int Run(const std::string& binary, int runs) {
   const int http_port = testing::FreeLoopbackPort();
   // taskset pins the service to CPU 0; this process runs on CPU 1.
   kubedl::testing::ServiceProcess service;
-  if (!service.Spawn({"/usr/bin/taskset", "-c", "0", binary, "--listen_address=127.0.0.1",
+  if (!service.Spawn({"/usr/bin/taskset", "-c", "0", binary, "--listen_address=127.0.0.1", "--insecure_plaintext",
                       absl::StrCat("--grpc_port=", grpc_port),
                       absl::StrCat("--http_port=", http_port), "--max_jobs=1000000",
                       "--retention=6h"})) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "caller_errors.h"
 #include "kubedl/common/error_barrier.h"
 
 namespace kubedl::gang {
@@ -12,8 +13,13 @@ namespace {
 // Runs `work` on the pool and finishes the reactor with its status. A call the client already
 // gave up on is not started.
 grpc::ServerUnaryReactor* RunOnPool(grpc::CallbackServerContext* context, WorkerPool& pool,
+                                    const absl::Status& refusal,
                                     std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!refusal.ok()) {  // answered at once: a refused call costs no worker
+    reactor->Finish(ToGrpcStatus(refusal));
+    return reactor;
+  }
   pool.Post([context, reactor, work = std::move(work)] {
     if (context->IsCancelled()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller gave up"));
@@ -26,8 +32,9 @@ grpc::ServerUnaryReactor* RunOnPool(grpc::CallbackServerContext* context, Worker
 
 }  // namespace
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
+grpc::Status ToGrpcStatus(const absl::Status& api_status) {
+  if (api_status.ok()) return grpc::Status::OK;
+  const absl::Status status = ForCaller(api_status);
   grpc::StatusCode code;
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
@@ -43,13 +50,23 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 GangSchedulerService::GangSchedulerService(const GangBackend& backend, kube::Client& client,
-                                           int workers, const kube::Informer* cache)
-    : backend_(backend), pod_groups_(backend, client, cache), pool_(workers) {}
+                                           int workers, const kube::Informer* cache,
+                                           ProtectedNamespaces protected_namespaces)
+    : backend_(backend),
+      protected_namespaces_(std::move(protected_namespaces)),
+      pod_groups_(backend, client, cache),
+      pool_(workers) {}
+
+absl::Status GangSchedulerService::Refusal(const v1::JobRef& job) const {
+  // Names first: a malformed one is InvalidArgument whatever namespace it names.
+  if (absl::Status valid = ValidateJobRef(job, false); !valid.ok()) return valid;
+  return protected_namespaces_.Check(job.namespace_());
+}
 
 grpc::ServerUnaryReactor* GangSchedulerService::EnsureGang(grpc::CallbackServerContext* context,
                                                            const v1::EnsureGangRequest* request,
                                                            v1::EnsureGangResponse* response) {
-  return RunOnPool(context, pool_, [this, request, response] {
+  return RunOnPool(context, pool_, Refusal(request->job()), [this, request, response] {
     return pod_groups_.Ensure(*request, *response->mutable_gang());
   });
 }
@@ -59,7 +76,7 @@ grpc::ServerUnaryReactor* GangSchedulerService::BindPod(grpc::CallbackServerCont
                                                         v1::BindPodResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(common::StatusOfCall([&] {
-    absl::Status valid = ValidateJobRef(request->job(), false);
+    absl::Status valid = Refusal(request->job());
     if (valid.ok() && (request->replica_type().empty() || request->index() < 0)) {
       valid = absl::InvalidArgumentError("replica_type is required and index must not be negative");
     }
@@ -72,14 +89,15 @@ grpc::ServerUnaryReactor* GangSchedulerService::BindPod(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* GangSchedulerService::GetGang(grpc::CallbackServerContext* context,
                                                         const v1::GetGangRequest* request,
                                                         v1::Gang* response) {
-  return RunOnPool(context, pool_,
+  return RunOnPool(context, pool_, Refusal(request->job()),
                    [this, request, response] { return pod_groups_.Get(*request, *response); });
 }
 
 grpc::ServerUnaryReactor* GangSchedulerService::DeleteGang(grpc::CallbackServerContext* context,
                                                            const v1::DeleteGangRequest* request,
                                                            v1::DeleteGangResponse*) {
-  return RunOnPool(context, pool_, [this, request] { return pod_groups_.Delete(*request); });
+  return RunOnPool(context, pool_, Refusal(request->job()),
+                   [this, request] { return pod_groups_.Delete(*request); });
 }
 
 }  // namespace kubedl::gang

@@ -11,12 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "backend_registry.h"
 #include "gang_scheduler_service.h"
+#include "protected_namespaces.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
 #include "kubedl/common/grpc_server_metrics.h"
+#include "kubedl/common/grpc_server_security_flags.h"
 #include "kubedl/common/grpc_server_start.h"
 #include "kubedl/common/http_server.h"
 #include "kubedl/common/service_main.h"
@@ -28,7 +30,8 @@
 
 DEFINE_string(backend, "volcano",
               "Gang scheduler backend: volcano, scheduler-plugins or kube-batch.");
-DEFINE_string(listen_address, "0.0.0.0", "Address the gRPC and health ports listen on.");
+DEFINE_string(listen_address, "127.0.0.1",
+              "Address the gRPC and health ports listen on (the chart gives the pod's IP).");
 DEFINE_int32(grpc_port, 9090, "Port of the GangScheduler gRPC service (and gRPC health).");
 DEFINE_int32(health_port, 8081, "Plain-HTTP port of /healthz, /readyz and /metrics; 0 = off.");
 DEFINE_string(scheduler_plugins_scheduler_name, "scheduler-plugins-scheduler",
@@ -36,15 +39,17 @@ DEFINE_string(scheduler_plugins_scheduler_name, "scheduler-plugins-scheduler",
 DEFINE_string(kubeconfig, "",
               "Kubeconfig file; empty: $KUBECONFIG, else in-cluster, else ~/.kube/config.");
 DEFINE_string(context, "", "Kubeconfig context to use instead of the current one.");
-DEFINE_string(tls_cert_file, "",
-              "PEM certificate chain of the gRPC port; with --tls-key-file the port speaks TLS "
-              "and picks up renewed files within a minute.");
-DEFINE_string(tls_key_file, "", "PEM private key of --tls-cert-file.");
+DEFINE_bool(grpc_reflection, false,
+            "Serve gRPC server reflection (for grpcurl); off so callers learn nothing they "
+            "were not given.");
 DEFINE_int32(workers, 16, "Threads making API server calls for EnsureGang/GetGang/DeleteGang.");
 DEFINE_bool(cache_pod_groups, true,
             "Watch the PodGroups this service made and answer unchanged EnsureGang and GetGang "
             "calls from that cache (needs list and watch on the backend's podgroups).");
 DEFINE_int32(shutdown_grace_seconds, 10, "Time calls in flight get to finish on SIGTERM.");
+DEFINE_string(protected_namespaces, kubedl::gang::kDefaultProtectedNamespaces,
+              "Comma-separated namespaces no call may name (PERMISSION_DENIED): no PodGroup is "
+              "made, read or deleted there. \"\" protects none.");
 
 namespace kubedl::gang {
 namespace {
@@ -53,14 +58,6 @@ absl::StatusOr<kube::Config> KubeConfigFromFlags() {
   if (!FLAGS_kubeconfig.empty()) return kube::LoadKubeconfig({FLAGS_kubeconfig}, FLAGS_context);
   if (!FLAGS_context.empty()) return kube::LoadKubeconfigFromEnv(FLAGS_context);
   return kube::DefaultConfig();
-}
-
-// The gRPC port's TLS files, or nullopt for plaintext.
-std::optional<common::TlsFiles> TlsFromFlags() {
-  if (FLAGS_tls_cert_file.empty()) return std::nullopt;
-  return common::TlsFiles{.cert_file = FLAGS_tls_cert_file,
-                          .key_file = FLAGS_tls_key_file,
-                          .reload_check_interval = std::chrono::minutes(1)};
 }
 
 int Main() {
@@ -72,8 +69,16 @@ int Main() {
     LOG(ERROR) << "--backend: " << backend.status().message();
     return 2;
   }
-  if (FLAGS_tls_cert_file.empty() != FLAGS_tls_key_file.empty()) {
-    LOG(ERROR) << "--tls-cert-file and --tls-key-file go together";
+  absl::StatusOr<common::GrpcServerSecurity> security = common::GrpcServerSecurityFromFlags(
+      absl::StrCat(FLAGS_listen_address, ":", FLAGS_grpc_port));
+  if (!security.ok()) {
+    LOG(ERROR) << security.status().message();
+    return 2;
+  }
+  absl::StatusOr<ProtectedNamespaces> protected_namespaces =
+      ProtectedNamespaces::Parse(FLAGS_protected_namespaces);
+  if (!protected_namespaces.ok()) {
+    LOG(ERROR) << "--protected-namespaces: " << protected_namespaces.status().message();
     return 2;
   }
   if (FLAGS_workers < 1) {
@@ -107,14 +112,18 @@ int Main() {
     pod_groups = kube::NewInformer(**client, std::move(options));
     pod_groups->Start();
   }
-  GangSchedulerService service(**backend, **client, FLAGS_workers, pod_groups.get());
+  GangSchedulerService service(**backend, **client, FLAGS_workers, pod_groups.get(),
+                               *std::move(protected_namespaces));
 
-  // Server reflection, for grpcurl and friends.
+  // Server reflection, for grpcurl and friends; StartGrpcServer serves it only when asked for.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   absl::StatusOr<common::GrpcServer> grpc_server =
       common::StartGrpcServer({.address = FLAGS_listen_address,
                                .port = FLAGS_grpc_port,
-                               .tls = TlsFromFlags(),
+                               .tls = security->tls,
+                               .client_ca_file = security->client_ca_file,
+                               .insecure_plaintext = security->insecure_plaintext,
+                               .reflection = FLAGS_grpc_reflection,
                                .services = {&service},
                                .metrics = &grpc_metrics});
   if (!grpc_server.ok()) {
@@ -134,7 +143,7 @@ int Main() {
   ready->store(true);
   LOG(INFO) << "kubedl-gang-scheduler: backend " << (*backend)->Name() << ", gRPC on "
             << FLAGS_listen_address << ":" << grpc_server->port
-            << (FLAGS_tls_cert_file.empty() ? " (plaintext)" : " (TLS)")
+            << " (" << security->Name() << ")"
             << (*health ? absl::StrCat(", health on port ", (*health)->port()) : "");
 
   const int signal = common::WaitForShutdownSignal();

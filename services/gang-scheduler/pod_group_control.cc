@@ -4,8 +4,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "kubedl/api/kind.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/object.h"
+#include "kubernetes_names.h"
 #include "min_resources.h"
 
 namespace kubedl::gang {
@@ -36,8 +38,21 @@ absl::Status ValidateJobRef(const v1::JobRef& job, bool need_owner_fields) {
     if (job.api_version().empty()) absl::StrAppend(&missing, " job.api_version");
     if (job.kind().empty()) absl::StrAppend(&missing, " job.kind");
   }
-  if (missing.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("required fields are empty:", missing));
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("required fields are empty:", missing));
+  }
+  // Checked before a name reaches a URL or an object: what the API server would refuse (or
+  // answer as something else, e.g. a megabyte name) is refused here.
+  if (absl::Status valid = ValidateNamespaceName("job.namespace", job.namespace_()); !valid.ok()) {
+    return valid;
+  }
+  if (absl::Status valid = ValidateObjectName("job.name", job.name()); !valid.ok()) return valid;
+  if (need_owner_fields && api::FindKind(job.api_version(), job.kind()) == nullptr) {
+    return absl::InvalidArgumentError(
+        "job.api_version/job.kind must name a kind KubeDL serves (e.g. kubeflow.org/v1 TFJob); "
+        "the PodGroup is owned by the job");
+  }
+  return absl::OkStatus();
 }
 
 PodGroupControl::PodGroupControl(const GangBackend& backend, kube::Client& client,
@@ -132,7 +147,7 @@ absl::StatusOr<kube::Object> PodGroupControl::Create(const v1::EnsureGangRequest
       {"metadata",
        {{"name", job.name()},
         {"namespace", job.namespace_()},
-        {"labels", {{kGangJobLabel, job.name()}}},
+        {"labels", {{kGangJobLabel, job.name()}, {kManagedByLabel, kManagedByValue}}},
         {"ownerReferences", json::array({{{"apiVersion", job.api_version()},
                                           {"kind", job.kind()},
                                           {"name", job.name()},
@@ -143,6 +158,20 @@ absl::StatusOr<kube::Object> PodGroupControl::Create(const v1::EnsureGangRequest
   return client_.Create(ref, job.namespace_(), pod_group);
 }
 
+absl::StatusOr<kube::Object> PodGroupControl::Read(const v1::JobRef& job, bool use_cache,
+                                                   bool* from_cache) {
+  *from_cache = false;
+  if (use_cache) {
+    std::optional<std::optional<kube::Object>> cached = Cached(job);
+    if (cached.has_value()) {
+      *from_cache = true;
+      if (!cached->has_value()) return kube::MakeApiError(404, "NotFound", "not in the cache");
+      return **cached;
+    }
+  }
+  return client_.Get(backend_.PodGroupResource(), job.namespace_(), job.name());
+}
+
 absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::Gang& gang) {
   if (absl::Status valid = ValidateJobRef(request.job(), true); !valid.ok()) return valid;
   if (request.min_member() < 1) {
@@ -151,10 +180,30 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
   if (request.schedule_timeout_seconds() < 0) {
     return absl::InvalidArgumentError("schedule_timeout_seconds must not be negative");
   }
+  // Names that reach the API server (a PriorityClass is read by name) or the PodGroup.
+  if (!request.queue().empty()) {
+    if (absl::Status valid = ValidateObjectName("queue", request.queue()); !valid.ok()) {
+      return valid;
+    }
+  }
+  if (!request.priority_class_name().empty()) {
+    if (absl::Status valid = ValidateObjectName("priority_class_name",
+                                                request.priority_class_name());
+        !valid.ok()) {
+      return valid;
+    }
+  }
   for (const v1::ReplicaResources& replica : request.replicas()) {
     if (replica.replicas() < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("replicas[", replica.replica_type(), "].replicas must not be negative"));
+    }
+    if (!replica.priority_class_name().empty()) {
+      if (absl::Status valid = ValidateObjectName("replicas[].priority_class_name",
+                                                  replica.priority_class_name());
+          !valid.ok()) {
+        return valid;
+      }
     }
   }
   absl::StatusOr<kube::ResourceList> min_resources = ResolveMinResources(
@@ -165,18 +214,22 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
   const kube::ResourceRef& ref = backend_.PodGroupResource();
   const json desired_spec = backend_.DesiredSpec(request, *min_resources);
 
+  // The job is read at most once per call, and only when something is to be written.
+  bool job_verified = false;
+  auto verify_job = [&]() -> absl::Status {
+    if (job_verified) return absl::OkStatus();
+    absl::Status live = VerifyLiveJob(client_, job);
+    job_verified = live.ok();
+    return live;
+  };
+
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     // The first attempt trusts the cache (a miss goes straight to Create); a retry, after the
     // cache proved stale, reads the API server.
-    absl::StatusOr<kube::Object> existing = kube::MakeApiError(404, "NotFound", "not in the cache");
-    std::optional<std::optional<kube::Object>> cached;
-    if (attempt == 0) cached = Cached(job);
-    if (cached.has_value()) {
-      if (cached->has_value()) existing = **cached;
-    } else {
-      existing = client_.Get(ref, job.namespace_(), job.name());
-    }
+    bool from_cache = false;
+    absl::StatusOr<kube::Object> existing = Read(job, attempt == 0, &from_cache);
     if (kube::IsNotFound(existing.status())) {
+      if (absl::Status live = verify_job(); !live.ok()) return live;
       absl::StatusOr<kube::Object> created = Create(request, desired_spec);
       if (created.ok()) {
         RememberWritten(*created);
@@ -194,34 +247,41 @@ absl::Status PodGroupControl::Ensure(const v1::EnsureGangRequest& request, v1::G
     }
     if (!existing.ok()) return existing.status();
 
-    // A PodGroup of an earlier job with this name (the garbage collector has not removed it
-    // yet) must not gang the new job's pods: replace it.
-    const std::string owner = kube::ControllerUid(*existing);
-    if (!owner.empty() && owner != job.uid()) {
-      kube::DeleteOptions options;
-      options.precondition_uid = kube::Uid(*existing);
-      absl::Status deleted = client_.Delete(ref, job.namespace_(), job.name(), options);
-      if (!deleted.ok() && !kube::IsNotFound(deleted) && !kube::IsConflict(deleted)) {
-        return deleted;
+    switch (OwnerOf(*existing, job)) {
+      case PodGroupOwner::kThisJob:
+        break;
+      case PodGroupOwner::kEarlierJobOfName: {
+        // Ours, for an earlier job of this kind and name that the garbage collector has not
+        // removed yet. Once the live job proves to have the caller's UID, that earlier job is
+        // gone (names are unique), and its PodGroup must not gang the new job's pods: replace it.
+        if (absl::Status live = verify_job(); !live.ok()) return live;
+        kube::DeleteOptions options;
+        options.precondition_uid = kube::Uid(*existing);
+        absl::Status deleted = client_.Delete(ref, job.namespace_(), job.name(), options);
+        if (!deleted.ok() && !kube::IsNotFound(deleted) && !kube::IsConflict(deleted)) {
+          return deleted;
+        }
+        RememberDeleted(kube::Uid(*existing));
+        continue;
       }
-      RememberDeleted(kube::Uid(*existing));
-      continue;
+      case PodGroupOwner::kSomeoneElse:
+        if (from_cache) continue;  // the cache may be behind: decide on a fresh read
+        return NotTheJobsPodGroup(*existing, job);
     }
 
     kube::Object updated = *existing;
     if (!updated.contains("spec") || !updated["spec"].is_object()) updated["spec"] = json::object();
     bool changed = backend_.MergeSpec(desired_spec, updated["spec"]);
-    // A PodGroup someone else made for the job joins the ones this service caches.
-    json& labels = updated["metadata"]["labels"];
-    if (!labels.is_object()) labels = json::object();
-    if (labels.value(kGangJobLabel, "") != job.name()) {
-      labels[kGangJobLabel] = job.name();
-      changed = true;
-    }
     if (!changed) {
       gang = GangFrom(*existing);
       return absl::OkStatus();
     }
+    // A PodGroup made before the managed-by label existed gets it with its next write.
+    json& labels = updated["metadata"]["labels"];
+    if (!labels.is_object()) labels = json::object();
+    labels[kManagedByLabel] = kManagedByValue;
+    labels[kGangJobLabel] = job.name();
+    if (absl::Status live = verify_job(); !live.ok()) return live;
     absl::StatusOr<kube::Object> written = client_.Update(ref, job.namespace_(), updated);
     if (written.ok()) {
       RememberWritten(*written);
@@ -258,9 +318,12 @@ absl::Status PodGroupControl::Get(const v1::GetGangRequest& request, v1::Gang& g
     return absl::OkStatus();
   }
   if (!pod_group.ok()) return pod_group.status();
-  // Another job's leftover is not this job's gang.
-  const std::string owner = kube::ControllerUid(*pod_group);
-  if (!job.uid().empty() && !owner.empty() && owner != job.uid()) {
+  // Another job's leftover, or a PodGroup someone else made, is not this job's gang. Without a
+  // UID to compare, one of ours for a job of this kind and name is.
+  const PodGroupOwner owner = OwnerOf(*pod_group, job);
+  const bool the_jobs = owner == PodGroupOwner::kThisJob ||
+                        (job.uid().empty() && owner != PodGroupOwner::kSomeoneElse);
+  if (!the_jobs) {
     gang.set_name(job.name());
     gang.set_namespace_(job.namespace_());
     gang.set_phase(v1::Gang::NOT_FOUND);
@@ -272,25 +335,31 @@ absl::Status PodGroupControl::Get(const v1::GetGangRequest& request, v1::Gang& g
 
 absl::Status PodGroupControl::Delete(const v1::DeleteGangRequest& request) {
   const v1::JobRef& job = request.job();
-  if (absl::Status valid = ValidateJobRef(job, false); !valid.ok()) return valid;
-  kube::DeleteOptions options;
-  options.propagation_policy = "Background";
-  if (!job.uid().empty()) {
-    // Only this job's gang: a late delete for an earlier job of the same name must not take the
-    // new job's PodGroup.
-    absl::StatusOr<kube::Object> pod_group =
-        client_.Get(backend_.PodGroupResource(), job.namespace_(), job.name());
-    if (kube::IsNotFound(pod_group.status())) return absl::OkStatus();
+  // The UID says whose gang goes: without it any caller could name any PodGroup.
+  if (absl::Status valid = ValidateJobRef(job, true); !valid.ok()) return valid;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool from_cache = false;
+    absl::StatusOr<kube::Object> pod_group = Read(job, attempt == 0, &from_cache);
+    if (kube::IsNotFound(pod_group.status())) {
+      if (from_cache) continue;  // a cache miss: the API server may have it already
+      return absl::OkStatus();
+    }
     if (!pod_group.ok()) return pod_group.status();
-    const std::string owner = kube::ControllerUid(*pod_group);
-    if (!owner.empty() && owner != job.uid()) return absl::OkStatus();
+    if (OwnerOf(*pod_group, job) != PodGroupOwner::kThisJob) {
+      if (from_cache) continue;  // the cache may be behind: decide on a fresh read
+      return NotTheJobsPodGroup(*pod_group, job);
+    }
+    kube::DeleteOptions options;
+    options.propagation_policy = "Background";
+    // Only the object just checked: one made since (a newer job's) stays.
     options.precondition_uid = kube::Uid(*pod_group);
+    absl::Status deleted =
+        client_.Delete(backend_.PodGroupResource(), job.namespace_(), job.name(), options);
+    if (deleted.ok()) RememberDeleted(options.precondition_uid);
+    if (kube::IsNotFound(deleted) || kube::IsConflict(deleted)) return absl::OkStatus();
+    return deleted;
   }
-  absl::Status deleted =
-      client_.Delete(backend_.PodGroupResource(), job.namespace_(), job.name(), options);
-  if (deleted.ok()) RememberDeleted(options.precondition_uid);
-  if (kube::IsNotFound(deleted) || kube::IsConflict(deleted)) return absl::OkStatus();
-  return deleted;
+  return absl::OkStatus();
 }
 
 }  // namespace kubedl::gang

@@ -10,11 +10,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "gang_backend.h"
 #include "kubedl/kube/informer.h"
 #include "kubedl/kube/rest_client.h"
 #include "kubedl/v1/gang_scheduler.pb.h"
+#include "pod_group_ownership.h"
 #include "priority_classes.h"
 
 namespace kubedl::gang {
@@ -27,13 +29,19 @@ class PodGroupControl {
   PodGroupControl(const GangBackend& backend, kube::Client& client,
                   const kube::Informer* cache = nullptr);
 
-  // Creates the PodGroup or brings its spec up to date. A PodGroup left by an earlier job of the
-  // same name (another owner UID) is replaced. Errors: InvalidArgument (bad request),
-  // FailedPrecondition (the backend's CRD is not served), Unavailable/Aborted (retry).
+  // Creates the PodGroup or brings its spec up to date. Before anything is written the job is
+  // read from the API server (one GET per create or spec change; an unchanged gang costs none):
+  // it must exist with the request's UID. A PodGroup left by an earlier job of the same kind and
+  // name (another owner UID) is replaced; one that is not ours (pod_group_ownership.h) is left
+  // alone. Errors: InvalidArgument (bad request), PermissionDenied (no such live job, or the
+  // PodGroup is not the job's), FailedPrecondition (the backend's CRD is not served),
+  // Unavailable/Aborted (retry).
   absl::Status Ensure(const v1::EnsureGangRequest& request, v1::Gang& gang);
-  // The PodGroup's admission; phase NOT_FOUND when there is none.
+  // The PodGroup's admission; phase NOT_FOUND when there is none, or when the PodGroup of that
+  // name is not this job's.
   absl::Status Get(const v1::GetGangRequest& request, v1::Gang& gang);
-  // Deletes the PodGroup; one that is not there counts as deleted.
+  // Deletes the job's PodGroup; one that is not there counts as deleted. One that is not the
+  // job's is PermissionDenied and stays.
   absl::Status Delete(const v1::DeleteGangRequest& request);
 
  private:
@@ -42,6 +50,9 @@ class PodGroupControl {
   // After a NotFound from the API server: FailedPrecondition when the PodGroup resource itself
   // is not served (CRD missing), else `not_found` unchanged.
   absl::Status ExplainNotFound(const absl::Status& not_found);
+  // The PodGroup of the job's name: from the cache when `use_cache` and it has synced (then
+  // *from_cache is set, and a miss is NotFound), else from the API server.
+  absl::StatusOr<kube::Object> Read(const v1::JobRef& job, bool use_cache, bool* from_cache);
   v1::Gang GangFrom(const kube::Object& pod_group) const;
 
   // The cached PodGroup when the cache has synced: nullopt inside when it has none; nullopt
@@ -59,10 +70,8 @@ class PodGroupControl {
   absl::flat_hash_map<std::string, kube::Object> written_ ABSL_GUARDED_BY(mu_);
 };
 
-// The label on every PodGroup this service makes: the job's name.
-inline constexpr char kGangJobLabel[] = "kubedl.io/gang-job-name";
-
-// Checks the fields every request needs; InvalidArgument naming the empty ones.
+// Checks the fields every request needs: InvalidArgument naming the empty ones, a name or
+// namespace Kubernetes would refuse, or (with `need_owner_fields`) a kind KubeDL does not serve.
 absl::Status ValidateJobRef(const v1::JobRef& job, bool need_owner_fields);
 
 }  // namespace kubedl::gang

@@ -88,6 +88,32 @@ void JobMetricFamilies::AddPending(const std::string& kind, const std::string& n
   AddToGauge(pending_, pending_series_, kind, ns, delta);
 }
 
+void JobMetricFamilies::RemoveNamespace(const std::string& ns,
+                                        const std::vector<std::string>& kinds) {
+  for (const std::string& kind : kinds) {
+    const Key key(kind, ns);
+    if (auto it = series_.find(key); it != series_.end()) {
+      const JobSeries& series = it->second;
+      created_.Remove(series.created);
+      deleted_.Remove(series.deleted);
+      successful_.Remove(series.successful);
+      failed_.Remove(series.failed);
+      restarted_.Remove(series.restarted);
+      first_pod_launch_delay_.Remove(series.first_pod_launch_delay);
+      all_pods_launch_delay_.Remove(series.all_pods_launch_delay);
+      duration_.Remove(series.duration);
+      series_.erase(it);
+    }
+    for (auto [family, cache] : {std::pair{&running_, &running_series_},
+                                 std::pair{&pending_, &pending_series_}}) {
+      if (auto it = cache->find(key); it != cache->end()) {
+        family->Remove(it->second);
+        cache->erase(it);
+      }
+    }
+  }
+}
+
 void JobMetricFamilies::AddToGauge(prometheus::Family<prometheus::Gauge>& family,
                                    absl::flat_hash_map<Key, prometheus::Gauge*>& cache,
                                    const std::string& kind, const std::string& ns, double delta) {

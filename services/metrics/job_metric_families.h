@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "prometheus/counter.h"
@@ -41,6 +42,10 @@ class JobMetricFamilies {
   // accumulate forever.
   void AddRunning(const std::string& kind, const std::string& ns, double delta);
   void AddPending(const std::string& kind, const std::string& ns, double delta);
+
+  // Removes every series of `ns` (a namespace label value) for each of `kinds` from the
+  // registry, so it no longer appears on /metrics. A later Series() starts it again from zero.
+  void RemoveNamespace(const std::string& ns, const std::vector<std::string>& kinds);
 
  private:
   using Key = std::pair<std::string, std::string>;

@@ -2,14 +2,27 @@
 
 #include <algorithm>
 
+#include "absl/hash/hash.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/api/kind.h"
+#include "kubedl/api/kubernetes_names.h"
+#include "services/metrics/label_rules.h"
 
 namespace kubedl::metrics {
 namespace {
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Shows a refused value without copying megabytes of it into a message or a log line, and with
+// control bytes escaped so a value cannot forge log lines.
+std::string Excerpt(const std::string& value) {
+  constexpr size_t kShown = 80;
+  if (value.size() <= kShown) return absl::StrCat("'", absl::CHexEscape(value), "'");
+  return absl::StrCat("'", absl::CHexEscape(value.substr(0, kShown)), "...' (", value.size(),
+                      " bytes)");
 }
 
 // Clock skew between API server and nodes can make a delay slightly negative; it is zero.
@@ -59,32 +72,154 @@ JobMetricsAggregator::JobMetricsAggregator(prometheus::Registry& registry,
                      .Help("Live jobs listed by the reconcilers' current snapshots.")
                      .Register(registry)
                      .Add({})),
+      rejected_family_(Counter(registry, "kubedl_metrics_rejected_messages_total",
+                               "Report messages (events and snapshot parts) refused, by reason.")),
+      namespace_labels_(prometheus::BuildGauge()
+                            .Name("kubedl_metrics_namespace_labels")
+                            .Help("Namespaces with series of their own now (--max-namespaces).")
+                            .Register(registry)
+                            .Add({})),
+      other_namespaces_(prometheus::BuildGauge()
+                            .Name("kubedl_metrics_other_namespaces")
+                            .Help("Namespaces counted under namespace=\"_other\" now.")
+                            .Register(registry)
+                            .Add({})),
+      namespaces_removed_(Counter(registry, "kubedl_metrics_namespace_series_removed_total",
+                                  "Namespace label values whose series were removed because no "
+                                  "remembered or live job is left in them.")
+                              .Add({})),
+      remembered_transitions_gauge_(
+          prometheus::BuildGauge()
+              .Name("kubedl_metrics_remembered_transitions")
+              .Help("Pod UIDs and Restarting transitions remembered over all jobs now "
+                    "(--max-remembered-transitions).")
+              .Register(registry)
+              .Add({})),
       families_(registry),
-      live_(families_) {}
-
-absl::Status JobMetricsAggregator::Validate(const v1::JobEvent& event) const {
-  if (event.job().uid().empty()) return absl::InvalidArgumentError("job event without a job UID");
-  if (!kinds_.contains(event.job().kind())) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown job kind '", event.job().kind(), "'"));
+      namespaces_(options_.max_namespaces,
+                  [this](const std::string& label) {
+                    mu_.AssertHeld();
+                    ForgetNamespaceSeries(label);
+                  }),
+      live_(families_, namespaces_, options_.snapshots) {
+  for (RejectReason reason : kAllRejectReasons) {
+    rejected_by_reason_[reason] = &rejected_family_.Add({{"reason", ReasonLabel(reason)}});
   }
-  if (!event.has_time()) return absl::InvalidArgumentError("job event without a time");
+}
+
+void JobMetricsAggregator::ForgetNamespaceSeries(const std::string& label) {
+  families_.RemoveNamespace(label, options_.kinds);
+  namespaces_removed_.Increment();
+}
+
+bool JobMetricsAggregator::Remember(RecentSet& set, uint64_t value, size_t per_job) {
+  const size_t before = set.size();
+  const size_t capacity = remembered_transitions_ < options_.max_remembered_transitions
+                              ? per_job
+                              : std::min(per_job, before);
+  const bool fresh = set.Insert(value, capacity);
+  remembered_transitions_ += set.size() - before;
+  return fresh;
+}
+
+void JobMetricsAggregator::Reject(RejectReason reason) {
+  rejected_by_reason_.at(reason)->Increment();
+}
+
+absl::Status JobMetricsAggregator::ValidateTime(const google::protobuf::Timestamp& time,
+                                                const char* field, absl::Time now) const {
+  // Kubernetes' times are after 1970; nothing that has happened is far ahead of our clock. Within
+  // these bounds every delay and duration is finite, so no histogram sum can become Inf or NaN.
+  const absl::Time latest = now + options_.max_clock_skew;
+  if (time.nanos() < 0 || time.nanos() > 999'999'999 || time.seconds() < 0 ||
+      time.seconds() > absl::ToUnixSeconds(latest)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " ", time.seconds(), "s+", time.nanos(), "ns (Unix) is outside [1970-01-01, now + ",
+        absl::FormatDuration(options_.max_clock_skew), "] (--max-clock-skew)"));
+  }
+  if (ToTime(time) > latest) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is more than ", absl::FormatDuration(options_.max_clock_skew),
+                     " ahead of the service's clock (--max-clock-skew)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobMetricsAggregator::Validate(const v1::JobEvent& event, absl::Time now,
+                                            RejectReason* reason) const {
+  auto refuse = [reason](RejectReason why, std::string message) {
+    *reason = why;
+    return absl::InvalidArgumentError(std::move(message));
+  };
+  const v1::JobKey& job = event.job();
+  if (job.uid().empty()) return refuse(RejectReason::kMissingField, "job event without a job UID");
+  if (!IsObjectUid(job.uid())) {
+    return refuse(RejectReason::kInvalidUid,
+                  absl::StrCat("job UID ", Excerpt(job.uid()), " is not 1-", kMaxUidLength,
+                               " letters, digits, '-', '_', '.' or ':'"));
+  }
+  if (!kinds_.contains(job.kind())) {
+    return refuse(RejectReason::kUnknownKind,
+                  absl::StrCat("unknown job kind ", Excerpt(job.kind())));
+  }
+  if (!api::IsDns1123Label(job.namespace_())) {
+    return refuse(RejectReason::kInvalidNamespace,
+                  absl::StrCat("namespace ", Excerpt(job.namespace_()),
+                               " is not a DNS-1123 label (at most 63 lowercase letters, digits "
+                               "or '-', starting and ending with a letter or digit)"));
+  }
+  if (!api::IsDns1123Subdomain(job.name())) {
+    return refuse(RejectReason::kInvalidName,
+                  absl::StrCat("job name ", Excerpt(job.name()),
+                               " is not a DNS-1123 subdomain (at most 253 characters)"));
+  }
+  if (!event.has_time()) return refuse(RejectReason::kMissingField, "job event without a time");
+  for (auto [present, time, field] :
+       {std::tuple{true, &event.time(), "time"},
+        std::tuple{event.has_job_created(), &event.job_created(), "job_created"},
+        std::tuple{event.has_condition_changed() && event.condition_changed().has_start_time(),
+                   &event.condition_changed().start_time(), "start_time"}}) {
+    if (!present) continue;
+    if (absl::Status status = ValidateTime(*time, field, now); !status.ok()) {
+      *reason = RejectReason::kTimeOutOfRange;
+      return status;
+    }
+  }
   switch (event.event_case()) {
     case v1::JobEvent::EVENT_NOT_SET:
-      return absl::InvalidArgumentError("job event without an event");
+      return refuse(RejectReason::kMissingField, "job event without an event");
     case v1::JobEvent::kPodReady:
     case v1::JobEvent::kAllPodsRunning:
       if (!event.has_job_created()) {
-        return absl::InvalidArgumentError("launch event without the job's creation time");
+        return refuse(RejectReason::kMissingField, "launch event without the job's creation time");
+      }
+      if (event.has_pod_ready() && !event.pod_ready().pod_name().empty() &&
+          !api::IsDns1123Subdomain(event.pod_ready().pod_name())) {
+        return refuse(RejectReason::kInvalidName,
+                      absl::StrCat("pod name ", Excerpt(event.pod_ready().pod_name()),
+                                   " is not a DNS-1123 subdomain"));
       }
       break;
     case v1::JobEvent::kPodExited:
       if (event.pod_exited().pod_uid().empty()) {
-        return absl::InvalidArgumentError("pod exit without a pod UID");
+        return refuse(RejectReason::kMissingField, "pod exit without a pod UID");
+      }
+      if (!IsObjectUid(event.pod_exited().pod_uid())) {
+        return refuse(RejectReason::kInvalidUid,
+                      absl::StrCat("pod UID ", Excerpt(event.pod_exited().pod_uid()),
+                                   " is not 1-", kMaxUidLength,
+                                   " letters, digits, '-', '_', '.' or ':'"));
+      }
+      if (!event.pod_exited().pod_name().empty() &&
+          !api::IsDns1123Subdomain(event.pod_exited().pod_name())) {
+        return refuse(RejectReason::kInvalidName,
+                      absl::StrCat("pod name ", Excerpt(event.pod_exited().pod_name()),
+                                   " is not a DNS-1123 subdomain"));
       }
       break;
     case v1::JobEvent::kConditionChanged:
       if (event.condition_changed().type().empty()) {
-        return absl::InvalidArgumentError("condition change without a type");
+        return refuse(RejectReason::kMissingField, "condition change without a type");
       }
       break;
     default:
@@ -94,11 +229,13 @@ absl::Status JobMetricsAggregator::Validate(const v1::JobEvent& event) const {
 }
 
 absl::Status JobMetricsAggregator::Apply(const v1::JobEvent& event) {
-  if (absl::Status status = Validate(event); !status.ok()) {
+  const absl::Time now = clock_.Now();
+  RejectReason reason = RejectReason::kMissingField;
+  if (absl::Status status = Validate(event, now, &reason); !status.ok()) {
     Record(Outcome::kRejected);
+    Reject(reason);
     return status;
   }
-  const absl::Time now = clock_.Now();
   Outcome outcome;
   {
     absl::MutexLock lock(&mu_);
@@ -119,6 +256,7 @@ JobMetricsAggregator::Outcome JobMetricsAggregator::ApplyLocked(const v1::JobEve
     if (time < horizon) return Outcome::kStale;
     if (jobs_.size() >= options_.max_jobs) EvictOne();
     SeenJob job{.kind = event.job().kind(), .ns = event.job().namespace_(), .horizon = horizon};
+    namespaces_.Acquire(job.ns);
     job.order = next_order_++;
     insertion_order_.emplace_back(job.order, uid);
     it = jobs_.emplace(uid, std::move(job)).first;
@@ -126,7 +264,7 @@ JobMetricsAggregator::Outcome JobMetricsAggregator::ApplyLocked(const v1::JobEve
     return Outcome::kStale;
   }
   SeenJob& job = it->second;
-  JobMetricFamilies::JobSeries& series = families_.Series(job.kind, job.ns);
+  JobMetricFamilies::JobSeries& series = families_.Series(job.kind, namespaces_.LabelOf(job.ns));
 
   switch (event.event_case()) {
     case v1::JobEvent::kCreated:
@@ -149,7 +287,8 @@ JobMetricsAggregator::Outcome JobMetricsAggregator::ApplyLocked(const v1::JobEve
     case v1::JobEvent::kConditionChanged:
       return ApplyCondition(uid, job, series, event, now);
     case v1::JobEvent::kPodExited:
-      if (!job.exited_pods.insert(event.pod_exited().pod_uid()).second) {
+      if (!Remember(job.exited_pods, absl::HashOf(event.pod_exited().pod_uid()),
+                    options_.max_pod_exits_per_job)) {
         return Outcome::kUnchanged;
       }
       families_.ExitCode(job.kind, event.pod_exited().exit_code()).Increment();
@@ -173,7 +312,9 @@ JobMetricsAggregator::Outcome JobMetricsAggregator::ApplyCondition(
   if (condition.status() != "True") return Outcome::kUnchanged;
   const std::string& type = condition.type();
   if (type == "Restarting") {
-    if (!job.restart_times.insert(absl::ToUnixNanos(ToTime(event.time()))).second) {
+    if (!Remember(job.restart_times,
+                  static_cast<uint64_t>(absl::ToUnixNanos(ToTime(event.time()))),
+                  options_.max_restarts_per_job)) {
       return Outcome::kUnchanged;
     }
     series.restarted->Increment();
@@ -206,17 +347,70 @@ void JobMetricsAggregator::MarkFinished(const std::string& uid, SeenJob& job, ab
   finished_order_.emplace_back(now, uid);
 }
 
+absl::StatusOr<LiveJobGauges::SnapshotPart> JobMetricsAggregator::ValidSnapshotPart(
+    const v1::LiveJobsSnapshot& snapshot, RejectReason* reason) const {
+  auto refuse = [reason](RejectReason why, std::string message) {
+    *reason = why;
+    return absl::InvalidArgumentError(std::move(message));
+  };
+  if (snapshot.reconciler_id().empty()) {
+    return refuse(RejectReason::kInvalidReconcilerId, "snapshot without reconciler_id");
+  }
+  if (!IsReconcilerId(snapshot.reconciler_id())) {
+    return refuse(RejectReason::kInvalidReconcilerId,
+                  absl::StrCat("reconciler_id ", Excerpt(snapshot.reconciler_id()), " is not 1-",
+                               kMaxReconcilerIdLength, " visible ASCII characters"));
+  }
+  LiveJobGauges::SnapshotPart part{.reconciler_id = snapshot.reconciler_id(),
+                                   .generation = snapshot.generation(),
+                                   .last = snapshot.last()};
+  part.jobs.reserve(snapshot.jobs_size());
+  for (const v1::LiveJob& listed : snapshot.jobs()) {
+    const v1::JobKey& job = listed.job();
+    // A kind this service does not serve is left out of the gauges, not an error: the
+    // reconciler may serve more kinds than the metrics service counts.
+    if (!kinds_.contains(job.kind())) continue;
+    if (!IsObjectUid(job.uid())) {
+      return refuse(RejectReason::kInvalidUid,
+                    absl::StrCat("snapshot entry with job UID ", Excerpt(job.uid())));
+    }
+    if (!api::IsDns1123Label(job.namespace_())) {
+      return refuse(RejectReason::kInvalidNamespace,
+                    absl::StrCat("snapshot entry with namespace ", Excerpt(job.namespace_()),
+                                 ", not a DNS-1123 label"));
+    }
+    if (!api::IsDns1123Subdomain(job.name())) {
+      return refuse(RejectReason::kInvalidName,
+                    absl::StrCat("snapshot entry with job name ", Excerpt(job.name()),
+                                 ", not a DNS-1123 subdomain"));
+    }
+    part.jobs.push_back({.uid = job.uid(),
+                         .kind = job.kind(),
+                         .ns = job.namespace_(),
+                         .gauge = LiveJobGauges::GaugeOf(listed.state())});
+  }
+  return part;
+}
+
 absl::Status JobMetricsAggregator::Apply(const v1::LiveJobsSnapshot& snapshot) {
+  RejectReason reason = RejectReason::kMissingField;
+  absl::StatusOr<LiveJobGauges::SnapshotPart> part = ValidSnapshotPart(snapshot, &reason);
+  if (!part.ok()) {
+    Reject(reason);
+    return part.status();
+  }
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   absl::Status status = live_.ApplySnapshotPart(
-      snapshot, now, options_.max_jobs, [this](const v1::LiveJob& job) {
+      *std::move(part), now,
+      [this](const LiveJobGauges::ListedJob& job) {
         mu_.AssertHeld();
-        if (!kinds_.contains(job.job().kind())) return true;
-        auto it = jobs_.find(job.job().uid());
+        auto it = jobs_.find(job.uid);
         return it != jobs_.end() && it->second.finished_at != absl::InfiniteFuture();
-      });
+      },
+      &reason);
   if (status.ok() && snapshot.last()) snapshots_applied_.Increment();
+  if (!status.ok()) Reject(reason);
   UpdateSizeGauges();
   return status;
 }
@@ -243,7 +437,11 @@ void JobMetricsAggregator::EvictOne() {
 }
 
 void JobMetricsAggregator::Forget(const std::string& uid, prometheus::Counter& reason) {
-  jobs_.erase(uid);
+  auto it = jobs_.find(uid);
+  remembered_transitions_ -= it->second.exited_pods.size() + it->second.restart_times.size();
+  const std::string ns = std::move(it->second.ns);
+  jobs_.erase(it);
+  namespaces_.Release(ns);
   reason.Increment();
 }
 
@@ -304,6 +502,9 @@ void JobMetricsAggregator::Record(Outcome outcome) {
 void JobMetricsAggregator::UpdateSizeGauges() {
   tracked_jobs_.Set(static_cast<double>(jobs_.size()));
   live_jobs_.Set(static_cast<double>(live_.size()));
+  namespace_labels_.Set(static_cast<double>(namespaces_.OwnLabels()));
+  other_namespaces_.Set(static_cast<double>(namespaces_.OtherNamespaces()));
+  remembered_transitions_gauge_.Set(static_cast<double>(remembered_transitions_));
 }
 
 }  // namespace kubedl::metrics

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -23,6 +25,8 @@
 #include "kubedl/api/validation.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "grpcpp/security/credentials.h"
+#include "kubedl/common/grpc_channel_credentials.h"
 #include "kubedl/common/http_server.h"
 #include "kubedl/common/json_access.h"
 #include "kubedl/common/metrics_handler.h"
@@ -34,6 +38,7 @@
 #include "kubedl/metrics/grpc_job_event_sink.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
+#include "services/reconciler/gang/grpc_gang_client.h"
 
 DEFINE_string(kubeconfig, "", "Kubeconfig file; empty: $KUBECONFIG, else the in-cluster config.");
 DEFINE_string(namespace, "", "Namespace to watch; empty watches all namespaces.");
@@ -64,8 +69,21 @@ DEFINE_string(bind_address, "0.0.0.0", "Address the health and metrics ports lis
 DEFINE_int32(health_port, 8081, "Plain-HTTP port of /healthz and /readyz; 0 = off.");
 DEFINE_int32(metrics_port, 8080, "Plain-HTTP port of /metrics; 0 = off.");
 DEFINE_string(gang_scheduler_address, "", "host:port of the gang-scheduler service; empty: none.");
-DEFINE_string(gang_scheduler_ca_file, "", "CA to verify the gang scheduler's TLS certificate.");
+DEFINE_string(gang_scheduler_ca_file, "",
+              "CA to verify the gang scheduler's TLS certificate (chain, and a subjectAltName "
+              "matching the host of --gang-scheduler-address).");
 DEFINE_string(metrics_sink_address, "", "host:port of kubedl-metrics' gRPC port; empty: none.");
+DEFINE_string(metrics_sink_ca_file, "",
+              "CA to verify kubedl-metrics' TLS certificate (chain, and a subjectAltName "
+              "matching the host of --metrics-sink-address).");
+DEFINE_string(grpc_client_cert_file, "",
+              "PEM client certificate the reconciler presents to the gang scheduler and "
+              "kubedl-metrics (mutual TLS); with --grpc-client-key-file. Re-read within a "
+              "minute of a change, like the CA files.");
+DEFINE_string(grpc_client_key_file, "", "PEM private key of --grpc-client-cert-file.");
+DEFINE_bool(insecure_plaintext_grpc, false,
+            "Talk plaintext gRPC to a gang scheduler or kubedl-metrics given no CA file. For "
+            "local development only: without it a service address needs its CA file.");
 DEFINE_string(metrics_snapshot_interval, "30s",
               "How often the live jobs are sent to kubedl-metrics to rebuild its gauges.");
 DEFINE_string(master_wait_image, "busybox:1.36",
@@ -87,6 +105,28 @@ absl::Duration DurationFlag(const std::string& name, const std::string& value) {
   return d;
 }
 
+// Credentials of the channel to one of our gRPC services whose CA is in --<ca_flag>: mutual TLS
+// with --grpc-client-cert-file, plaintext only under --insecure-plaintext-grpc.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ServiceChannelCredentials(
+    const char* ca_flag, const std::string& ca_file) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      common::GrpcChannelCredentials({.ca_file = ca_file,
+                                      .cert_file = FLAGS_grpc_client_cert_file,
+                                      .key_file = FLAGS_grpc_client_key_file,
+                                      .reload_check_interval = std::chrono::minutes(1)},
+                                     FLAGS_insecure_plaintext_grpc);
+  if (!credentials.ok()) {
+    return absl::Status(credentials.status().code(),
+                        absl::StrCat("--", ca_flag, ": ", credentials.status().message(),
+                                     " (--insecure-plaintext-grpc for local development)"));
+  }
+  if (ca_file.empty()) {
+    LOG(WARNING) << "--insecure-plaintext-grpc: no --" << ca_flag
+                 << ", this channel is plaintext and unauthenticated";
+  }
+  return credentials;
+}
+
 // "kubedl-reconciler: <message>" on stderr: a start-up error the user must fix (exit code 2).
 int StartUpError(const absl::Status& status) {
   std::fprintf(stderr, "kubedl-reconciler: %s\n", std::string(status.message()).c_str());
@@ -103,7 +143,7 @@ class ReconcilerProcess {
  private:
   absl::Status Connect();
   absl::Status BuildDeps();
-  void ConnectMetricsSink();
+  absl::Status ConnectMetricsSink();
   void ServeHttp();
   // Starting the manager waits for the caches to sync, so it runs on `starter_`, a thread this
   // object owns and joins; the main thread stays in sigwait, and manager_->Stop() cuts a start in
@@ -187,7 +227,10 @@ absl::Status ReconcilerProcess::BuildDeps() {
   deps_.framework_options.master_wait_interval_seconds = FLAGS_master_wait_interval_seconds;
   deps_.framework_options.mpi_kubectl_delivery_image = FLAGS_mpi_kubectl_delivery_image;
   if (!FLAGS_gang_scheduler_address.empty()) {
-    gang_ = NewGrpcGangClient(FLAGS_gang_scheduler_address, FLAGS_gang_scheduler_ca_file);
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        ServiceChannelCredentials("gang-scheduler-ca-file", FLAGS_gang_scheduler_ca_file);
+    if (!credentials.ok()) return credentials.status();
+    gang_ = NewGrpcGangClient(FLAGS_gang_scheduler_address, *std::move(credentials));
     deps_.gang = gang_.get();
   }
   return absl::OkStatus();
@@ -195,16 +238,20 @@ absl::Status ReconcilerProcess::BuildDeps() {
 
 // The metrics sink needs the manager (snapshots of live jobs), the manager needs the emitter:
 // the sink comes first and reads the manager through snapshot_source_ once it exists.
-void ReconcilerProcess::ConnectMetricsSink() {
+absl::Status ReconcilerProcess::ConnectMetricsSink() {
   prometheus::Counter& dropped = prometheus::BuildCounter()
                                      .Name("kubedl_reconciler_metrics_events_dropped_total")
                                      .Help("Job events dropped because the metrics service was "
                                            "slow or absent and the buffer was full.")
                                      .Register(*registry_)
                                      .Add({});
-  if (FLAGS_metrics_sink_address.empty()) return;
+  if (FLAGS_metrics_sink_address.empty()) return absl::OkStatus();
   metrics::GrpcJobEventSinkOptions sink_options;
   sink_options.target = FLAGS_metrics_sink_address;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ServiceChannelCredentials("metrics-sink-ca-file", FLAGS_metrics_sink_ca_file);
+  if (!credentials.ok()) return credentials.status();
+  sink_options.credentials = *std::move(credentials);
   sink_options.dropped_counter = &dropped;
   sink_options.snapshot_interval =
       DurationFlag("metrics-snapshot-interval", FLAGS_metrics_snapshot_interval);
@@ -226,6 +273,7 @@ void ReconcilerProcess::ConnectMetricsSink() {
   sink_ = std::make_unique<metrics::GrpcJobEventSink>(std::move(sink_options));
   emitter_ = std::make_unique<JobEventEmitter>(*sink_);
   deps_.job_events = emitter_.get();
+  return absl::OkStatus();
 }
 
 void ReconcilerProcess::ServeHttp() {
@@ -339,7 +387,7 @@ void ReconcilerProcess::Shutdown() {
 int ReconcilerProcess::Run() {
   if (absl::Status s = Connect(); !s.ok()) return StartUpError(s);
   if (absl::Status s = BuildDeps(); !s.ok()) return StartUpError(s);
-  ConnectMetricsSink();
+  if (absl::Status s = ConnectMetricsSink(); !s.ok()) return StartUpError(s);
   ManagerOptions options;
   options.namespace_name = FLAGS_namespace;
   options.workers = std::max(1, FLAGS_max_concurrent_reconciles);

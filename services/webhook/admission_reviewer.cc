@@ -4,6 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "kubedl/api/defaults.h"
 #include "kubedl/api/job_codec.h"
+#include "kubedl/api/json_parse.h"
+#include "kubedl/api/json_patch_from_text.h"
 #include "kubedl/api/validation.h"
 
 namespace kubedl::webhook {
@@ -57,6 +59,18 @@ std::string StringAt(const Json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// The patch from the request's object, as sent, to `written`. A body that repeats a key on the
+// way (no API server sends one) takes the slower path of parsing the object again.
+std::string JsonPatchOf(std::string_view body, const Json& written) {
+  static const std::vector<std::string> kObjectPath = {"request", "object"};
+  absl::StatusOr<std::string> patch = api::JsonPatchFromText(body, kObjectPath, written);
+  if (patch.ok()) return *std::move(patch);
+  absl::StatusOr<Json> review = api::ParseJson(body);
+  if (!review.ok()) return "[]";  // cannot happen: the body was parsed once already
+  Json& object = (*review)["request"]["object"];
+  return Json::diff(object, written).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 }  // namespace
 
 ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
@@ -65,8 +79,9 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
     return BadRequest(absl::StrCat("request body nests JSON more than ", max_json_depth,
                                    " levels deep"));
   }
-  Json review = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (review.is_discarded()) return BadRequest("request body is not valid JSON");
+  absl::StatusOr<Json> parsed = api::ParseJson(body);
+  if (!parsed.ok()) return BadRequest("request body is not valid JSON");
+  Json review = *std::move(parsed);
   if (!review.is_object() || StringAt(review, "kind") != "AdmissionReview" ||
       StringAt(review, "apiVersion") != "admission.k8s.io/v1") {
     return BadRequest("expected an AdmissionReview of apiVersion admission.k8s.io/v1");
@@ -109,11 +124,11 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
   std::string group(kind.group);
   std::string kind_name(kind.name);
 
-  // The mutating webhook diffs against the object as sent, so it parses a copy; the validating
-  // webhook needs the object no more and hands it over.
+  // The job takes the parsed object over: the mutating webhook diffs against the body's text,
+  // not against a second parsed copy (JsonPatchFromText).
+  if (type == WebhookType::kMutate) request.erase("oldObject");
   api::FieldErrors type_errors;
-  auto job = type == WebhookType::kMutate ? api::ParseJob(object, &type_errors)
-                                          : api::ParseJob(std::move(object), &type_errors);
+  auto job = api::ParseJob(std::move(object), &type_errors);
   if (!job.ok()) {
     if (type_errors.empty()) {
       return Deny(uid, operation, 400, "BadRequest", std::string(job.status().message()));
@@ -125,13 +140,16 @@ ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::str
 
   if (type == WebhookType::kMutate) {
     Json written = api::ToJson(*std::move(job));
-    // An already-defaulted job (the common case for UPDATE) is compared without building a diff.
-    Json patch = written == object ? Json::array() : Json::diff(object, written);
+    review = Json();  // what is left of the parsed review: the diff reads the body's text
+    std::string patch = JsonPatchOf(body, written);
+    written = Json();  // freed before the patch is encoded: a renamed replica type copies a template
     Json response = Response(uid, true);
     ReviewResult result = ReviewResult::kAllowed;
-    if (!patch.empty()) {
+    if (patch != "[]") {
       response["patchType"] = "JSONPatch";
-      response["patch"] = absl::Base64Escape(patch.dump());
+      std::string encoded = absl::Base64Escape(patch);
+      patch = std::string();
+      response["patch"] = std::move(encoded);
       result = ReviewResult::kPatched;
     }
     if (!defaulting.warnings.empty()) response["warnings"] = defaulting.warnings;

@@ -91,7 +91,7 @@ echo "  $("$sp_bin" --version 2>/dev/null) with Coscheduling, profile $sp_name, 
 gang_grpc=$(free_port) gang_health=$(free_port)
 "$gang_bin" --backend=scheduler-plugins --scheduler-plugins-scheduler-name="$sp_name" \
   --listen-address=127.0.0.1 --grpc-port="$gang_grpc" --health-port="$gang_health" \
-  --kubeconfig="$KUBECONFIG" >"$work/gang-scheduler.log" 2>&1 &
+  --insecure-plaintext --kubeconfig="$KUBECONFIG" >"$work/gang-scheduler.log" 2>&1 &
 gang_pid=$!
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$gang_health/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$gang_health/readyz" >/dev/null \
@@ -184,7 +184,7 @@ run_pair() {
   local mode=$1 checks=0 t0 first last msg="" m active b_running=0 a_ends spread
   if [ "$mode" = gang ]; then
     e2e_namespace gang-e2e
-    e2e_reconciler TFJob --gang-scheduler-address="127.0.0.1:$gang_grpc"
+    e2e_reconciler TFJob --gang-scheduler-address="127.0.0.1:$gang_grpc" --insecure-plaintext-grpc
   else
     e2e_namespace nogang-e2e
     e2e_reconciler TFJob

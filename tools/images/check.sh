@@ -65,7 +65,7 @@ if [ "$as_root" = 1 ]; then
   port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
   grpc=$(port) http=$(port)
   run "$tmp/kubedl-metrics" /usr/local/bin/kubedl-metrics --listen-address=127.0.0.1 \
-    --grpc-port="$grpc" --http-port="$http" >"$tmp/metrics.log" 2>&1 &
+    --grpc-port="$grpc" --http-port="$http" --insecure-plaintext >"$tmp/metrics.log" 2>&1 &
   pid=$!
   ready=0
   for _ in $(seq 1 100); do

@@ -22,7 +22,11 @@
 #                               every GIT_SYNC_WAIT seconds, default 1, and never exit)
 #   GIT_SYNC_MAX_SYNC_FAILURES  failed attempts tolerated before exiting 1, as upstream (-1:
 #                               retry forever; default 0: the first failure exits)
-#   GIT_SYNC_USERNAME, GIT_SYNC_PASSWORD  HTTP credentials, answered through GIT_ASKPASS
+#   GIT_SYNC_USERNAME, GIT_SYNC_PASSWORD_FILE  HTTP credentials, answered through GIT_ASKPASS;
+#                               the password is read from the file (the reconciler points it at
+#                               the mounted Secret's `password`), as upstream git-sync v4 does.
+#                               GIT_SYNC_PASSWORD (the value itself) is still read, as upstream,
+#                               but the reconciler never sets it.
 #   GIT_SYNC_SSH, GIT_SSH_KEY_FILE, GIT_KNOWN_HOSTS, GIT_SSH_KNOWN_HOSTS_FILE  ssh; this image has
 #                               no ssh client, so GIT_SYNC_SSH=true fails saying so
 # Unlike upstream, the checkout is a plain folder GIT_SYNC_ROOT/GIT_SYNC_DEST (upstream makes it a
@@ -122,7 +126,11 @@ max=${GIT_SYNC_MAX_SYNC_FAILURES:-0}
 wait=${GIT_SYNC_WAIT:-1}
 one_time=${GIT_SYNC_ONE_TIME:-false}
 export GIT_TERMINAL_PROMPT=0 GIT_SSL_CAINFO=${GIT_SSL_CAINFO:-/etc/ssl/certs/ca-certificates.crt}
-if [ -n "${GIT_SYNC_USERNAME:-}${GIT_SYNC_PASSWORD:-}" ]; then
+if [ -n "${GIT_SYNC_PASSWORD_FILE:-}" ]; then
+  [ -n "${GIT_SYNC_PASSWORD:-}" ] && die "set GIT_SYNC_PASSWORD or GIT_SYNC_PASSWORD_FILE, not both"
+  [ -r "$GIT_SYNC_PASSWORD_FILE" ] || die "GIT_SYNC_PASSWORD_FILE $GIT_SYNC_PASSWORD_FILE is not a readable file"
+fi
+if [ -n "${GIT_SYNC_USERNAME:-}${GIT_SYNC_PASSWORD:-}${GIT_SYNC_PASSWORD_FILE:-}" ]; then
   export GIT_ASKPASS=/usr/local/bin/git-sync-askpass
 fi
 if [ "${GIT_SYNC_SSH:-false}" = true ]; then
@@ -181,10 +189,15 @@ done
 SCRIPT
 cat >"$root/usr/local/bin/git-sync-askpass" <<'SCRIPT'
 #!/bin/sh
-# GIT_ASKPASS of git-sync: git asks "Username for ..." or "Password for ...".
+# GIT_ASKPASS of git-sync: git asks "Username for ..." or "Password for ...". The password
+# comes from GIT_SYNC_PASSWORD_FILE (a mounted Secret) when set; its last newline is dropped.
 case ${1:-} in
   Username*) printf '%s\n' "${GIT_SYNC_USERNAME:-}" ;;
-  *) printf '%s\n' "${GIT_SYNC_PASSWORD:-}" ;;
+  *) if [ -n "${GIT_SYNC_PASSWORD_FILE:-}" ]; then
+       printf '%s\n' "$(cat "$GIT_SYNC_PASSWORD_FILE")"
+     else
+       printf '%s\n' "${GIT_SYNC_PASSWORD:-}"
+     fi ;;
 esac
 SCRIPT
 chmod 0755 "$root/usr/local/bin/git-sync" "$root/usr/local/bin/git-sync-askpass"

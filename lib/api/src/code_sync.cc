@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "kubedl/api/json_parse.h"
+#include "kubedl/api/kubernetes_names.h"
 
 namespace kubedl::api {
 namespace {
@@ -36,6 +38,47 @@ bool IsScpLike(std::string_view s) {
   return at != std::string_view::npos && colon != std::string_view::npos && at > 0 &&
          colon > at + 1 && colon + 1 < s.size();
 }
+
+// The userinfo of scheme://userinfo@host/..., empty when there is none (or no scheme).
+std::string_view UrlUserinfo(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  auto at = authority.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : authority.substr(0, at);
+}
+
+// An env var named like a credential (PASSWORD, SECRET, TOKEN, ... as one of its
+// '_'-separated words) whose value is not a path to one (a FILE, PATH, DIR or LOCATION word).
+bool NamesACredential(std::string_view name) {
+  bool credential = false;
+  for (absl::string_view word : absl::StrSplit(A(name), '_')) {
+    std::string upper = absl::AsciiStrToUpper(word);
+    for (std::string_view path_word : {"FILE", "PATH", "DIR", "LOCATION"}) {
+      if (upper == path_word) return false;
+    }
+    for (std::string_view secret_word :
+         {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS", "APIKEY"}) {
+      if (upper == secret_word) credential = true;
+    }
+  }
+  return credential;
+}
+
+// Inline credential fields someone may write, each with the Secret key it belongs under.
+struct InlineCredentialField {
+  const char* field;
+  std::string_view secret_key;
+};
+constexpr InlineCredentialField kInlineCredentialFields[] = {
+    {"password", kCodeSyncPasswordKey},
+    {"token", kCodeSyncTokenKey},
+    {"accessKeyId", kCodeSyncAccessKeyIdKey},
+    {"secretAccessKey", kCodeSyncSecretAccessKeyKey},
+    {"sessionToken", kCodeSyncSessionTokenKey},
+    {"sshKey", kCodeSyncSshKeyKey},
+};
 
 std::string DefaultDestPath(std::string_view source) {
   std::string_view s = source;
@@ -126,6 +169,9 @@ class CodeSyncReader {
     config_.source = Str("source").value_or("");
     if (config_.source.empty()) {
       errors_.push_back(Required(At("source")));
+    } else if (std::string problem = CredentialsInSource(); !problem.empty()) {
+      // Forbidden, not Invalid: the value is not echoed into events and conditions.
+      errors_.push_back(Forbidden(At("source"), problem));
     } else if (std::string expected = SourceProblem(); !expected.empty()) {
       errors_.push_back(Invalid(At("source"), config_.source, expected));
     }
@@ -159,6 +205,19 @@ class CodeSyncReader {
     return "";
   }
 
+  // A password (user:password@) in any URL, or any userinfo in an http(s) URL (a bare token
+  // there is a credential too); ssh://git@host/... and git@host:path name a user only.
+  std::string CredentialsInSource() const {
+    std::string_view userinfo = UrlUserinfo(config_.source);
+    const bool web = HasScheme(config_.source, {"https", "http"});
+    if (userinfo.find(':') == std::string_view::npos && !(web && !userinfo.empty())) return "";
+    return absl::StrCat(
+        "credentials in the URL are not accepted; put the ",
+        web && userinfo.find(':') == std::string_view::npos ? "token" : "password",
+        " in a Secret under the key \"", A(kCodeSyncPasswordKey),
+        "\", the user name in user, and name the Secret in secretRef");
+  }
+
   void ReadPaths() {
     config_.root_path = Str("rootPath").value_or("/code");
     if (config_.root_path.empty() || config_.root_path[0] != '/') {
@@ -186,6 +245,13 @@ class CodeSyncReader {
       if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
           e["name"].get<std::string>().empty()) {
         errors_.push_back(Required(absl::StrCat(At("envs"), "[", i, "].name")));
+      } else if (e.contains("value") && !e["value"].is_null() &&
+                 NamesACredential(e["name"].get<std::string>())) {
+        errors_.push_back(Forbidden(
+            absl::StrCat(At("envs"), "[", i, "].value"),
+            absl::StrCat("inline credentials are not accepted (", e["name"].get<std::string>(),
+                         "); put them in a Secret and name it in secretRef, whose keys the "
+                         "init container reads from files (docs/code-sync.md)")));
       }
     }
     config_.envs = *envs;
@@ -207,12 +273,72 @@ class CodeSyncReader {
     }
     config_.ssh_file = Str("sshFile");
     config_.user = Str("user");
-    config_.password = Str("password");
+    RefuseInlineCredentials();
+    ReadSecretRef();
     config_.endpoint = Str("endpoint");
     if (config_.endpoint && !HasScheme(*config_.endpoint, {"https", "http"})) {
       errors_.push_back(Invalid(At("endpoint"), *config_.endpoint,
                                 "must be an http:// or https:// URL"));
     }
+  }
+
+  // Checked whatever their type: a password must never be copied into a pod, and the value is
+  // never echoed back.
+  void RefuseInlineCredentials() {
+    for (const auto& [field, secret_key] : kInlineCredentialFields) {
+      if (!doc_.contains(field)) continue;
+      errors_.push_back(Forbidden(
+          At(field), absl::StrCat(std::string_view(field) == "password" ? "inline passwords"
+                                                                        : "inline credentials",
+                                  " are not accepted; put it in a Secret under the key \"",
+                                  A(secret_key), "\" and name the Secret in secretRef")));
+    }
+  }
+
+  // secretRef: {"name": <a Secret of the job's namespace>}. The whole Secret is mounted, so it
+  // has no other field; the keys each recipe reads are fixed (code_sync.h).
+  void ReadSecretRef() {
+    auto ref = doc_.find("secretRef");
+    if (ref == doc_.end() || ref->is_null()) return;
+    if (!ref->is_object()) {
+      errors_.push_back(Invalid(At("secretRef"), *ref, "must be of type object"));
+      return;
+    }
+    for (const auto& [key, value] : ref->items()) {
+      if (key != "name") {
+        errors_.push_back(Forbidden(
+            absl::StrCat(At("secretRef"), ".", key),
+            "not a field of secretRef: the whole Secret is mounted and each source type reads "
+            "fixed keys from it (docs/code-sync.md)"));
+      }
+    }
+    const std::string name_path = absl::StrCat(At("secretRef"), ".name");
+    auto name = ref->find("name");
+    if (name == ref->end() || name->is_null() ||
+        (name->is_string() && name->get<std::string>().empty())) {
+      errors_.push_back(Required(name_path, "the name of a Secret in the job's namespace"));
+    } else if (!name->is_string()) {
+      errors_.push_back(Invalid(name_path, *name, "must be of type string"));
+    } else if (!IsDns1123Subdomain(name->get<std::string>())) {
+      errors_.push_back(Invalid(
+          name_path, *name,
+          "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+          "'-' or '.', and must start and end with an alphanumeric character, at most 253 "
+          "characters"));
+    } else {
+      config_.secret_name = name->get<std::string>();
+    }
+  }
+
+  // git over http(s) with a Secret: git asks for a user name with the password.
+  void RequireUserForGitPassword() {
+    if (config_.source_type != CodeSourceType::kGit || !config_.secret_name ||
+        config_.ssh.value_or(false) || config_.user) {
+      return;
+    }
+    errors_.push_back(Required(
+        At("user"), absl::StrCat("the user name that goes with the Secret's \"",
+                                 A(kCodeSyncPasswordKey), "\" (or set ssh)")));
   }
 
   // Fields of another recipe are refused rather than silently ignored.
@@ -222,9 +348,11 @@ class CodeSyncReader {
     OnlyFor("depth", {CodeSourceType::kGit}, "git");
     OnlyFor("ssh", {CodeSourceType::kGit}, "git");
     OnlyFor("sshFile", {CodeSourceType::kGit}, "git");
-    OnlyFor("password", {CodeSourceType::kGit}, "git");
     OnlyFor("user", {CodeSourceType::kGit, CodeSourceType::kHdfs}, "git or hdfs");
+    OnlyFor("secretRef", {CodeSourceType::kGit, CodeSourceType::kHttp, CodeSourceType::kS3},
+            "git, http or s3");
     OnlyFor("endpoint", {CodeSourceType::kS3}, "s3");
+    RequireUserForGitPassword();
   }
 
   void OnlyFor(const char* key, std::initializer_list<CodeSourceType> types,
@@ -246,7 +374,8 @@ class CodeSyncReader {
 absl::StatusOr<CodeSyncConfig> ParseCodeSyncConfig(std::string_view value, FieldErrors* out) {
   FieldErrors errors;
   CodeSyncConfig config;
-  Json doc = Json::parse(value.begin(), value.end(), nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<Json> parsed = ParseJson(value);
+  Json doc = parsed.ok() ? *std::move(parsed) : Json(Json::value_t::discarded);
   if (doc.is_discarded() || !doc.is_object()) {
     errors.push_back(Invalid(kBase, std::string(value), "must be a JSON object"));
   } else {

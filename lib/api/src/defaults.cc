@@ -30,7 +30,7 @@ void DefaultPort(const KindDescriptor& kind, Json& pod_template) {
   if (index < 0) return;
   Json& container = pod_template["spec"]["containers"][static_cast<size_t>(index)];
   if (!container.is_object()) return;
-  Json& ports = container["ports"];
+  Json& ports = MemberOf(container, "ports");
   if (ports.is_null()) ports = Json::array();
   if (!ports.is_array()) return;  // left for validation
   for (const Json& port : ports) {

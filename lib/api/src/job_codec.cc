@@ -75,7 +75,8 @@ void FieldReader::TypeError(const std::string& path, std::string_view key, const
 }
 
 Json& ObjectAt(Json& obj, const char* key) {
-  Json& v = obj[key];
+  if (obj.is_null()) obj = Json::object();
+  Json& v = MemberOf(obj, key);
   if (!v.is_object()) v = Json::object();
   return v;
 }
@@ -272,7 +273,11 @@ absl::StatusOr<Job> ParseJob(Json&& moved_object, FieldErrors* type_errors) {
         }
         replica.spec.replicas = r.Int(*it, "replicas", path);
         replica.spec.restart_policy = r.String(*it, "restartPolicy", path);
-        if (const Json* t = r.Object(*it, "template", path)) replica.spec.template_spec = *t;
+        // The template moves out of the raw object instead of being copied: templates are most
+        // of a job's bytes, and ToJson writes it back.
+        if (r.Object(*it, "template", path) != nullptr) {
+          replica.spec.template_spec = std::move(const_cast<Json&>(*it)["template"]);
+        }
         s.replica_specs.push_back(std::move(replica));
       }
     }
@@ -293,8 +298,11 @@ absl::StatusOr<Job> ParseJob(Json&& moved_object, FieldErrors* type_errors) {
 
 namespace {
 
-// `out` is the job's raw object (or an empty object): typed fields are written over it.
-Json WriteJobOver(Json out, const Job& job) {
+// `out` is the job's raw object (or an empty object): typed fields are written over it. With
+// `movable` (the same job, an rvalue) the pod templates move into `out` instead of being copied,
+// and only once every key is in place: Json objects are vectors, and a vector that grows copies
+// its elements, templates and all, instead of moving them (its pairs' keys are const).
+Json WriteJobOver(Json out, const Job& job, Job* movable) {
   const KindDescriptor& kind = job.descriptor();
   if (!out.contains("apiVersion")) out["apiVersion"] = kind.api_version;
   if (!out.contains("kind")) out["kind"] = kind.name;
@@ -304,20 +312,26 @@ Json WriteJobOver(Json out, const Job& job) {
   Json& spec = ObjectAt(out, "spec");
   const JobSpec& s = job.spec;
   std::string map_key(kind.replica_specs_key);
-  if (s.has_replica_specs || !s.replica_specs.empty()) {
-    const Json old_map = spec.contains(map_key) ? spec[map_key] : Json::object();
+  const bool write_map = s.has_replica_specs || !s.replica_specs.empty();
+  if (write_map) {
+    // Entries move from the old map into the new one: the map is rebuilt, never copied.
+    Json old_map = Json::object();
+    if (auto it = spec.find(map_key); it != spec.end()) old_map = std::move(*it);
     Json map = Json::object();
     for (const Replica& replica : s.replica_specs) {
       const Json* old = FindEntry(old_map, replica.type);
-      Json entry = old != nullptr && old->is_object() ? *old : Json::object();
+      Json entry = old != nullptr && old->is_object() ? std::move(const_cast<Json&>(*old))
+                                                      : Json::object();
       Put(entry, "replicas", replica.spec.replicas);
       Put(entry, "restartPolicy", replica.spec.restart_policy);
-      if (!entry.contains("template") || entry["template"] != replica.spec.template_spec) {
+      if (movable != nullptr) {
+        entry["template"] = nullptr;  // its place, filled last
+      } else if (!entry.contains("template") || entry["template"] != replica.spec.template_spec) {
         entry["template"] = replica.spec.template_spec;
       }
       map[replica.type] = std::move(entry);
     }
-    if (!spec.contains(map_key) || spec[map_key] != map) spec[map_key] = std::move(map);
+    spec[map_key] = std::move(map);
   }
   internal::WriteVisitor{spec}("runPolicy", s.run_policy);
   internal::WriteFields(spec, s.legacy_run_policy);
@@ -325,18 +339,25 @@ Json WriteJobOver(Json out, const Job& job) {
   if (out.contains("status") || job.status != JobStatus{}) {
     WriteStatus(ObjectAt(out, "status"), job.status);
   }
+  if (write_map && movable != nullptr) {
+    Json& map = out["spec"][map_key];
+    for (Replica& replica : movable->spec.replica_specs) {
+      map[replica.type]["template"] = std::move(replica.spec.template_spec);
+    }
+  }
   return out;
 }
 
 }  // namespace
 
 Json ToJson(const Job& job) {
-  return WriteJobOver(job.raw.is_object() ? job.raw : Json::object(), job);
+  return WriteJobOver(job.raw.is_object() ? job.raw : Json::object(), job, nullptr);
 }
 
 Json ToJson(Job&& job) {
-  Json raw = job.raw.is_object() ? std::move(job.raw) : Json::object();
-  return WriteJobOver(std::move(raw), job);
+  Json raw = Json::object();
+  if (job.raw.is_object()) raw = std::move(job.raw);
+  return WriteJobOver(std::move(raw), job, &job);
 }
 
 Json ToJson(const JobStatus& status) {

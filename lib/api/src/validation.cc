@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/api/code_sync.h"
+#include "kubedl/api/kubernetes_names.h"
 #include "kubedl/common/json_access.h"
 #include "kubedl/api/pod_schema.h"
 #include "kinds/kind_hooks.h"
@@ -22,34 +23,10 @@ inline absl::string_view A(std::string_view s) { return absl::string_view(s.data
 
 constexpr int64_t kMaxInt32 = INT32_MAX;
 
-bool IsDns1035Label(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  if (!absl::ascii_islower(static_cast<unsigned char>(s.front()))) return false;
-  char last = s.back();
-  if (!(absl::ascii_islower(static_cast<unsigned char>(last)) ||
-        absl::ascii_isdigit(static_cast<unsigned char>(last)))) {
-    return false;
-  }
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
-           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-';
-  });
-}
-
 constexpr char kDns1123LabelMessage[] =
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
     "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
     "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-
-bool IsDns1123Label(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  auto alnum = [](char c) {
-    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
-           absl::ascii_isdigit(static_cast<unsigned char>(c));
-  };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
 
 // "" or alphanumerics with '-', '_', '.' inside, at most 63 characters: a label value, and the
 // name part of a qualified name (which may not be empty).

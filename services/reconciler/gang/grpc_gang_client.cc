@@ -300,7 +300,13 @@ std::unique_ptr<GangClient> NewGrpcGangClient(const std::string& address,
     ssl.pem_root_certs = pem.str();
     credentials = grpc::SslCredentials(ssl);
   }
-  grpc::ChannelArguments arguments;
+  return NewGrpcGangClient(address, std::move(credentials));
+}
+
+std::unique_ptr<GangClient> NewGrpcGangClient(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const grpc::ChannelArguments& extra_arguments) {
+  grpc::ChannelArguments arguments = extra_arguments;
   // Notice a vanished service within a minute even when no call is in flight.
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

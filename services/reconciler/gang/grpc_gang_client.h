@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/status.h"
 #include "kubedl/api/job.h"
 #include "kubedl/v1/gang_scheduler.pb.h"
@@ -26,6 +28,13 @@ struct GrpcGangClientOptions {
 std::unique_ptr<GangClient> NewGrpcGangClient(std::shared_ptr<grpc::Channel> channel,
                                               std::string address,
                                               GrpcGangClientOptions options = {});
+
+// A client for the service at `address` over a channel of its own with these credentials (the
+// reconciler's come from kubedl/common/grpc_channel_credentials.h), keepalive and a short
+// reconnect backoff. `extra_arguments` go on the channel too (e.g. a TLS target name override).
+std::unique_ptr<GangClient> NewGrpcGangClient(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const grpc::ChannelArguments& extra_arguments = {});
 
 // The EnsureGang request for a job (SPEC §6): owner reference fields, minMember from
 // minAvailable (when above 0) else the sum of replicas, the policy's minResources, queue,

@@ -3,10 +3,10 @@
 //
 //   KUBEDL_GANG_ADDRESS=host:port   the backend (required)
 //   KUBEDL_GANG_CA_FILE=ca.crt      speak TLS, trusting this CA (optional)
-//   KUBECONFIG=...                  when set, jobs are owned by real objects (ConfigMaps) in a
-//                                   fresh namespace, so a backend that writes PodGroups with
-//                                   owner references keeps them; else a fixed namespace and
-//                                   made-up UIDs
+//   KUBECONFIG=...                  when set, every job is a real TFJob (the job CRDs from
+//                                   charts/kubedl/crds are applied) in a fresh namespace, so a
+//                                   backend that checks the live job or writes owner references
+//                                   finds it; else a fixed namespace and made-up UIDs
 //   KUBEDL_GANG_PODGROUP=group/version/resource
 //                                   when set, the PodGroup each gang maps to is read from the
 //                                   API server and its spec checked (our own backends)
@@ -61,6 +61,8 @@ class GangConformance : public ::testing::Test {
         << "set KUBEDL_GANG_ADDRESS=host:port of the backend under test";
     stub_ = v1::GangScheduler::NewStub(BackendChannel()).release();
     if (!Env("KUBECONFIG").empty()) {
+      absl::Status crds = testing::ApplyCrds("charts/kubedl/crds/");
+      ASSERT_TRUE(crds.ok()) << crds;
       auto client = testing::ClientFromTestEnvironment();
       ASSERT_TRUE(client.ok()) << client.status();
       client_ = client->release();
@@ -77,18 +79,24 @@ class GangConformance : public ::testing::Test {
 
   std::string ns() const { return namespace_ ? namespace_->name() : "gang-conformance"; }
 
-  // A job reference owned by a real object when there is an API server.
+  // A job reference to a real TFJob when there is an API server (no reconciler runs it).
   v1::JobRef Job(const std::string& prefix = "job") {
     v1::JobRef job;
     job.set_namespace_(ns());
     job.set_name(testing::RandomName(prefix));
     if (client_ != nullptr) {
-      kube::Object owner = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                            {"metadata", {{"name", job.name()}}}};
-      auto created = client_->Create(kube::resources::ConfigMaps(), ns(), owner);
+      kube::Object worker = {
+          {"replicas", 1},
+          {"template", {{"spec", {{"containers", kube::Object::array({{{"name", "tensorflow"},
+                                                                      {"image", "busybox"}}})}}}}}};
+      kube::Object tf_job = {{"apiVersion", "kubeflow.org/v1"},
+                             {"kind", "TFJob"},
+                             {"metadata", {{"name", job.name()}}},
+                             {"spec", {{"tfReplicaSpecs", {{"Worker", worker}}}}}};
+      auto created = client_->Create({"kubeflow.org", "v1", "tfjobs", true}, ns(), tf_job);
       EXPECT_TRUE(created.ok()) << created.status();
-      job.set_api_version("v1");
-      job.set_kind("ConfigMap");
+      job.set_api_version("kubeflow.org/v1");
+      job.set_kind("TFJob");
       job.set_uid(created.ok() ? kube::Uid(*created) : "");
     } else {
       job.set_api_version("kubeflow.org/v1");

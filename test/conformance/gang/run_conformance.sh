@@ -27,7 +27,8 @@ case $backend in
     "$kubectl" apply -f "$repo/test/integration/gang/crds/" >/dev/null
     "$kubectl" wait --for=condition=Established --timeout=60s -f "$repo/test/integration/gang/crds/" >/dev/null
     "$gang_scheduler" --backend="$backend" --listen-address=127.0.0.1 --grpc-port="$grpc_port" \
-      --health-port="$health_port" --kubeconfig="$KUBECONFIG" "${extra_flags[@]}" >"$log" 2>&1 &
+      --health-port="$health_port" --kubeconfig="$KUBECONFIG" --insecure-plaintext \
+      "${extra_flags[@]}" >"$log" 2>&1 &
     pid=$!
     ready() { curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/null; }
     case $backend in

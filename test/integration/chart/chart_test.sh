@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Helm chart: lint is clean; every value set renders to objects the real API server accepts
 # (server-side dry run); an install creates every object, with a webhook configuration that
-# points at the webhook Service and a caBundle that verifies the serving certificate; an
-# uninstall leaves nothing behind but the CRDs.
+# points at the webhook Service and a caBundle that verifies the serving certificate; an upgrade
+# keeps the webhook's certificate but rotates the gRPC ones (internalTls), whose bundles keep the
+# previous CA; an uninstall leaves nothing behind but the CRDs.
 set -euo pipefail
 : "${KUBECONFIG:?run through tools/run-tests.sh (make test)}"
 repo=${KUBEDL_REPO:-$(cd "$(dirname "$0")/../../.." && pwd)}
@@ -78,8 +79,25 @@ echo "  webhook configurations point at $service with a caBundle that verifies i
 
 echo "--- helm upgrade keeps the certificate"
 before=$(k -n "$ns" get secret "$secret" -o jsonpath='{.data.tls\.crt}')
+grpc_secret() { k -n "$ns" get secret "$release-kubedl-$1-grpc-tls" -o jsonpath="{.data.${2//./\\.}}" | base64 -d; }
+grpc_secret reconciler tls.crt > "$work/client-before.crt"
 h upgrade "$release" "$chart" -n "$ns" "${isolate[@]}" --wait=false > /dev/null
 [ "$(k -n "$ns" get secret "$secret" -o jsonpath='{.data.tls\.crt}')" = "$before" ] || fail "upgrade rotated the certificate"
+
+echo "--- helm upgrade rotates the gRPC certificates; the bundles keep the previous CA"
+grpc_secret reconciler tls.crt > "$work/client.crt"
+grpc_secret metrics tls.crt > "$work/metrics.crt"
+grpc_secret metrics ca.crt > "$work/metrics-trusts.crt"
+grpc_secret reconciler ca.crt > "$work/reconciler-trusts.crt"
+cmp -s "$work/client.crt" "$work/client-before.crt" && fail "upgrade kept the reconciler's gRPC client certificate"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$work/metrics-trusts.crt")" = 2 ] || fail "the metrics service's client CA bundle does not hold the new and the previous CA"
+openssl verify -CAfile "$work/metrics-trusts.crt" "$work/client.crt" >/dev/null || fail "metrics does not trust the new client certificate"
+openssl verify -CAfile "$work/metrics-trusts.crt" "$work/client-before.crt" >/dev/null || fail "metrics no longer trusts the previous client certificate"
+openssl verify -CAfile "$work/reconciler-trusts.crt" "$work/metrics.crt" >/dev/null || fail "the reconciler does not trust the metrics certificate"
+openssl verify -CAfile "$work/metrics-trusts.crt" "$work/metrics.crt" >/dev/null 2>&1 && fail "a service certificate passes as a client certificate"
+openssl x509 -in "$work/metrics.crt" -noout -ext subjectAltName | grep -q "DNS:$release-kubedl-metrics.$ns.svc" \
+  || fail "metrics certificate lacks the SAN $release-kubedl-metrics.$ns.svc"
+k -n "$ns" get networkpolicy "$release-kubedl-metrics" >/dev/null || fail "no NetworkPolicy for the metrics service"
 
 echo "--- helm uninstall"
 h uninstall "$release" -n "$ns" --wait >/dev/null

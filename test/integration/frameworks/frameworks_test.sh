@@ -245,9 +245,38 @@ scenario_code-sync() {
   expect pod arch-master-0 "$c.env[?(@.name==\"CODE_DEST\")].value}" model-v2
   expect pod arch-master-0 "$c.env[?(@.name==\"CODE_SYNC_MAX_FAILURES\")].value}" 5
   local script; script=$(jp pod arch-master-0 "$c.command[2]}")
-  case "$script" in *'a="${TMPDIR:-/tmp}/code.archive"'*'wget -q -O "$a" "$CODE_SOURCE"'*'tar -xzf "$a"'*) ok "http fetch script" ;;
+  case "$script" in *'a="${TMPDIR:-/tmp}/code.archive"'*'wget -q -O "$a" "$@" "$CODE_SOURCE"'*'tar -xzf "$a"'*) ok "http fetch script" ;;
     *) fail "code-sync-http script: $script" ;; esac
   expect pod arch-master-0 '{.spec.containers[0].volumeMounts[?(@.name=="git-sync")].mountPath}' /src/model-v2
+
+  echo "--- credentials from a Secret: a read-only volume of the init container only, read from a file"
+  local private='{"source": "https://git.example.com/team/private.git", "user": "bot", "secretRef": {"name": "git-creds"}}'
+  submit PyTorchJob priv "del r['Worker']; j['metadata']['annotations'] = {'kubedl.io/git-sync-config': '''$private'''}"
+  eventually 150 "priv-master-0 created (the API server accepts the Secret volume)" pods_exist priv-master-0
+  local vol='{.spec.volumes[?(@.name=="code-sync-credentials")]'
+  expect pod priv-master-0 "$vol.secret.secretName}:$vol.secret.defaultMode}" git-creds:256
+  c='{.spec.initContainers[?(@.name=="git-sync-code")]'
+  local mount="$c.volumeMounts[?(@.name==\"code-sync-credentials\")]"
+  expect pod priv-master-0 "$mount.mountPath}:$mount.readOnly}" /etc/kubedl/code-sync-credentials:true
+  expect pod priv-master-0 "$c.env[?(@.name==\"GIT_SYNC_PASSWORD_FILE\")].value}" /etc/kubedl/code-sync-credentials/password
+  expect pod priv-master-0 "$c.env[?(@.name==\"GIT_SYNC_USERNAME\")].value}" bot
+  expect pod priv-master-0 "$c.env[?(@.name==\"GIT_SYNC_PASSWORD\")].name}" ""
+  # The training container mounts the code only, never the credentials.
+  expect pod priv-master-0 '{.spec.containers[0].volumeMounts[*].name}' git-sync
+
+  echo "--- an inline password (no webhook here): the reconciler refuses the job and no pod gets it"
+  local inline='{"source": "https://git.example.com/team/private.git", "user": "bot", "password": "hunter2-inline"}'
+  submit PyTorchJob inline "del r['Worker']; j['metadata']['annotations'] = {'kubedl.io/git-sync-config': '''$inline'''}"
+  eventually 90 "PyTorchJobFailedValidation event says to use a Secret" sh -c \
+    "'$KUBECTL' get events -n '$ns' --field-selector involvedObject.name=inline,reason=PyTorchJobFailedValidation -o jsonpath='{.items[*].message}' | grep -q 'inline passwords are not accepted; put it in a Secret'"
+  expect pytorchjob inline '{.status.conditions[?(@.type=="Failed")].reason}' PyTorchJobFailedValidation
+  exists pod inline-master-0 && fail "a pod was created for the inline password" ||
+    ok "no pod for the inline password"
+  if "$KUBECTL" get events,pods -n "$ns" -o json | grep -q hunter2-inline; then
+    fail "the inline password reached an event or a pod"
+  else
+    ok "the inline password is in no event and no pod"
+  fi
 
   echo "--- a malformed annotation (no webhook here) never crashes the reconciler"
   submit PyTorchJob broken "del r['Worker']; j['metadata']['annotations'] = {'kubedl.io/git-sync-config': '{\"branch\": 1'}"

@@ -39,6 +39,10 @@ class GangSchedulerProcess : public kubedl::testing::ServiceProcess {
     if (const char* kubeconfig = std::getenv("KUBECONFIG")) {
       args.push_back(std::string("--kubeconfig=") + kubeconfig);
     }
+    // Plaintext must be asked for; a test about TLS gives --tls-cert-file instead.
+    bool tls = false;
+    for (const std::string& flag : extra_flags_) tls |= flag.starts_with("--tls-cert-file=");
+    if (!tls) args.push_back("--insecure-plaintext");
     args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
     return Spawn(std::move(args)) && WaitUntilReady(health_port_, timeout);
   }

@@ -130,7 +130,8 @@ class ReconcilerGangTest : public kubedl::testing::ClusterTest {
                                      "--namespace=" + ns(),
                                      "--health-port=0",
                                      "--metrics-port=0",
-                                     "--gang-scheduler-address=" + address_};
+                                     "--gang-scheduler-address=" + address_,
+                                     "--insecure-plaintext-grpc"};
     reconciler_ = LoggedProcess();
     ASSERT_TRUE(reconciler_->Spawn(args));
   }

@@ -40,7 +40,7 @@ runs=0
 start_metrics() {
   runs=$((runs + 1))
   "$metrics_bin" --listen-address=127.0.0.1 --grpc-port="$metrics_grpc" --http-port="$metrics_http" \
-    --housekeeping-interval=1s >"$work/metrics-$runs.log" 2>&1 &
+    --insecure-plaintext --housekeeping-interval=1s >"$work/metrics-$runs.log" 2>&1 &
   metrics_pid=$!
   until_ok 30 curl -sf "http://127.0.0.1:$metrics_http/readyz" ||
     { cat "$work/metrics-$runs.log"; echo "kubedl-metrics did not start" >&2; exit 1; }
@@ -53,7 +53,7 @@ k create namespace "$ns" >/dev/null
 start_metrics
 "$reconciler_bin" --kubeconfig="$KUBECONFIG" --namespace="$ns" --workloads=TFJob \
   --leader-elect=false --bind-address=127.0.0.1 --health-port="$rec_health" \
-  --metrics-port="$rec_metrics" --metrics-sink-address="127.0.0.1:$metrics_grpc" \
+  --metrics-port="$rec_metrics" --metrics-sink-address="127.0.0.1:$metrics_grpc" --insecure-plaintext-grpc \
   --metrics-snapshot-interval=2s >"$work/reconciler.log" 2>&1 &
 reconciler_pid=$!
 until_ok 60 curl -sf "http://127.0.0.1:$rec_health/readyz" ||

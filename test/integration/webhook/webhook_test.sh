@@ -163,6 +163,17 @@ scenario_mistakes() {
   refused "malformed code-sync annotation" \
     'metadata.annotations[kubedl.io/git-sync-config].source: Required value' \
     TFJob code-sync 'j["metadata"]["annotations"] = {"kubedl.io/git-sync-config": "{\"branch\": \"main\"}"}'
+  refused "inline code-sync password" \
+    'metadata.annotations[kubedl.io/git-sync-config].password: Forbidden: inline passwords are not accepted; put it in a Secret under the key "password" and name the Secret in secretRef' \
+    TFJob inline-password 'j["metadata"]["annotations"] = {"kubedl.io/git-sync-config": "{\"source\": \"https://git.example.com/r.git\", \"user\": \"bot\", \"password\": \"hunter2-inline\"}"}'
+  case "$out" in *hunter2-inline*) fail "the refusal echoes the password: $out" ;; esac
+  refused "code-sync credentials in the URL" \
+    'metadata.annotations[kubedl.io/git-sync-config].source: Forbidden: credentials in the URL are not accepted' \
+    TFJob url-password 'j["metadata"]["annotations"] = {"kubedl.io/git-sync-config": "{\"source\": \"https://bot:hunter2-inline@git.example.com/r.git\"}"}'
+  case "$out" in *hunter2-inline*) fail "the refusal echoes the password: $out" ;; esac
+  echo "--- code-sync credentials from a Secret (examples/training/code-sync/private-repo.yaml)"
+  k apply -n "$ns" -f "$repo/examples/training/code-sync/private-repo.yaml" \
+    || fail "the secretRef example was refused"
   refused "replicas of the wrong type" \
     'spec.tfReplicaSpecs[Worker].replicas: Invalid value: "two": must be of type integer' \
     TFJob typed 'r["Worker"]["replicas"] = "two"'
@@ -257,6 +268,28 @@ scenario_legacy() {
 serial() {
   openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$work/ca.crt" \
     </dev/null 2>/dev/null | openssl x509 -noout -serial
+}
+
+# A 1.3 MB TFJob (one container with 30,000 env vars) through the API server: the webhook's peak
+# RSS above its resting RSS must stay within 10x the job's JSON (docs/security.md). The high-water
+# mark is reset first (clear_refs 5), so only these two admission calls count.
+scenario_memory() {
+  job TFJob large-job 'r["Worker"]["template"]["spec"]["containers"][0]["env"] = [{"name": "VAR_%d" % i, "value": "value-%d" % i} for i in range(30000)]' \
+    >"$work/large-job.json"
+  bytes=$(stat -c %s "$work/large-job.json")
+  # Warm up (TLS session, allocator arenas) with a small job, then measure.
+  job TFJob warm-up 'pass' | k create -n "$ns" -f - >/dev/null || fail "create warm-up"
+  rss_kib() { awk "/^$1:/ {print \$2}" "/proc/$pid/status"; }
+  echo 5 >"/proc/$pid/clear_refs" || fail "cannot reset the webhook's peak RSS"
+  resting=$(rss_kib VmRSS)
+  k create -n "$ns" -f "$work/large-job.json" >/dev/null || fail "create of the large job"
+  peak=$(rss_kib VmHWM)
+  growth=$(( (peak - resting) * 1024 ))
+  factor=$(python3 -c "print(f'{$growth / $bytes:.1f}')")
+  echo "large job: $bytes bytes of JSON; webhook RSS resting $resting KiB, peak $peak KiB: +$growth bytes, ${factor}x the job"
+  [ "$growth" -le $((10 * bytes)) ] || fail "the webhook grew ${factor}x the job's size (more than 10x)"
+  expect_json tfjob large-job spec/tfReplicaSpecs/Worker/restartPolicy '"Never"'
+  k delete -n "$ns" tfjob large-job warm-up --wait=false >/dev/null || true
 }
 
 scenario_rotation() {

@@ -51,7 +51,11 @@ TEST(CommonGrpcServer, PortZeroPicksAFreePortServingTheServicesAndHealthCounting
   GrpcServerMetrics metrics(registry);
   v1::GangScheduler::Service unimplemented;  // every method answers UNIMPLEMENTED
   absl::StatusOr<GrpcServer> started = StartGrpcServer(
-      {.address = "127.0.0.1", .port = 0, .services = {&unimplemented}, .metrics = &metrics});
+      {.address = "127.0.0.1",
+       .port = 0,
+       .insecure_plaintext = true,
+       .services = {&unimplemented},
+       .metrics = &metrics});
   ASSERT_TRUE(started.ok()) << started.status();
   ASSERT_GT(started->port, 0);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
@@ -78,7 +82,11 @@ TEST(CommonGrpcServer, MadeUpMethodNamesAreCountedAsUnknownAndAddNoSeries) {
   GrpcServerMetrics metrics(registry);
   v1::GangScheduler::Service unimplemented;
   absl::StatusOr<GrpcServer> started = StartGrpcServer(
-      {.address = "127.0.0.1", .port = 0, .services = {&unimplemented}, .metrics = &metrics});
+      {.address = "127.0.0.1",
+       .port = 0,
+       .insecure_plaintext = true,
+       .services = {&unimplemented},
+       .metrics = &metrics});
   ASSERT_TRUE(started.ok()) << started.status();
   std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", started->port), grpc::InsecureChannelCredentials());
@@ -106,9 +114,30 @@ TEST(CommonGrpcServer, APortTakenIsUnavailableNamingTheAddress) {
   boost::asio::ip::tcp::acceptor taken(
       io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
   const int port = taken.local_endpoint().port();
-  absl::StatusOr<GrpcServer> started = StartGrpcServer({.address = "127.0.0.1", .port = port});
+  absl::StatusOr<GrpcServer> started = StartGrpcServer(
+      {.address = "127.0.0.1", .port = port, .insecure_plaintext = true});
   EXPECT_EQ(started.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(started.status().message(), absl::StrCat("cannot listen for gRPC on 127.0.0.1:", port));
+}
+
+TEST(CommonGrpcServer, NeitherTlsNorAnExplicitPlaintextChoiceRefusesToStart) {
+  absl::StatusOr<GrpcServer> started = StartGrpcServer({.address = "127.0.0.1"});
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("--insecure-plaintext"));
+}
+
+TEST(CommonGrpcServer, AClientCaWithoutTlsIsInvalid) {
+  absl::StatusOr<GrpcServer> started = StartGrpcServer(
+      {.address = "127.0.0.1", .client_ca_file = "/nonexistent/ca.crt", .insecure_plaintext = true});
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CommonGrpcServer, AnUnreadableTlsFileRefusesToStartNamingIt) {
+  absl::StatusOr<GrpcServer> started = StartGrpcServer(
+      {.address = "127.0.0.1",
+       .tls = TlsFiles{.cert_file = "/nonexistent/server.crt", .key_file = "/nonexistent/server.key"}});
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("/nonexistent/server.crt"));
 }
 
 TEST(CommonGrpcServer, TlsWithoutAKeyFileIsInvalid) {

@@ -1,6 +1,6 @@
 // PodGroupControl against a fake of our kube::Client interface: the paths the real API server
 // cannot be made to take on demand in an integration test (a missing CRD, conflicts, a stale
-// PodGroup of an earlier job).
+// PodGroup of an earlier job), and how many API calls the live-job check costs.
 #include "pod_group_control.h"
 
 #include <map>
@@ -126,6 +126,17 @@ class FakeClient final : public kube::Client {
   std::string default_namespace_ = "default";
 };
 
+const kube::ResourceRef& TfJobRef() {
+  static const kube::ResourceRef ref{"kubeflow.org", "v1", "tfjobs", true};
+  return ref;
+}
+
+// The controller owner reference EnsureGang writes for the request's job, with `uid`.
+json OwnerReference(const std::string& uid) {
+  return {{"apiVersion", "kubeflow.org/v1"}, {"kind", "TFJob"}, {"name", "mnist"},
+          {"uid", uid}, {"controller", true}};
+}
+
 const kube::ResourceRef& PriorityClassRef() {
   static const kube::ResourceRef ref{"scheduling.k8s.io", "v1", "priorityclasses", false};
   return ref;
@@ -134,7 +145,13 @@ const kube::ResourceRef& PriorityClassRef() {
 class PodGroupControlTest : public ::testing::Test {
  protected:
   PodGroupControlTest()
-      : backend_(std::move(MakeBackend("volcano", {})).value()), control_(*backend_, client_) {}
+      : backend_(std::move(MakeBackend("volcano", {})).value()), control_(*backend_, client_) {
+    // The live job every request names: EnsureGang writes nothing for a job that is not there.
+    client_.Put(TfJobRef(), {{"apiVersion", "kubeflow.org/v1"},
+                             {"kind", "TFJob"},
+                             {"metadata", {{"name", "mnist"}, {"namespace", "team"},
+                                           {"uid", "job-uid-1"}}}});
+  }
 
   static v1::EnsureGangRequest Request(int min_member = 3) {
     v1::EnsureGangRequest request;
@@ -168,6 +185,7 @@ TEST_F(PodGroupControlTest, CreatesThePodGroupOwnedByTheJobWithLabelAndSpec) {
   EXPECT_EQ((*pod_group)["apiVersion"], "scheduling.volcano.sh/v1beta1");
   EXPECT_EQ((*pod_group)["kind"], "PodGroup");
   EXPECT_EQ((*pod_group)["metadata"]["labels"][kGangJobLabel], "mnist");
+  EXPECT_EQ((*pod_group)["metadata"]["labels"][kManagedByLabel], kManagedByValue);
   const json& owner = (*pod_group)["metadata"]["ownerReferences"][0];
   EXPECT_EQ(owner["uid"], "job-uid-1");
   EXPECT_EQ(owner["kind"], "TFJob");
@@ -179,8 +197,29 @@ TEST_F(PodGroupControlTest, ASecondEnsureWithTheSameRequestWritesNothing) {
   v1::Gang gang;
   ASSERT_TRUE(control_.Ensure(Request(), gang).ok());
   const int writes = client_.creates + client_.updates;
+  const int gets = client_.gets;
   ASSERT_TRUE(control_.Ensure(Request(), gang).ok());
   EXPECT_EQ(client_.creates + client_.updates, writes);
+  EXPECT_EQ(client_.gets, gets + 1) << "the PodGroup only: an unchanged gang reads no job";
+}
+
+TEST_F(PodGroupControlTest, AWriteReadsTheJobOnceAndNothingIsWrittenForAJobThatIsNotLive) {
+  v1::Gang gang;
+  int gets = client_.gets;
+  ASSERT_TRUE(control_.Ensure(Request(3), gang).ok());
+  EXPECT_EQ(client_.gets, gets + 2) << "the PodGroup, then the job before the Create";
+  gets = client_.gets;
+  ASSERT_TRUE(control_.Ensure(Request(5), gang).ok());
+  EXPECT_EQ(client_.gets, gets + 2) << "the PodGroup, then the job before the Update";
+
+  v1::EnsureGangRequest other_uid = Request(9);
+  other_uid.mutable_job()->set_uid("job-uid-2");
+  EXPECT_EQ(control_.Ensure(other_uid, gang).code(), absl::StatusCode::kPermissionDenied);
+  v1::EnsureGangRequest no_job = Request(9);
+  no_job.mutable_job()->set_name("nobody");
+  EXPECT_EQ(control_.Ensure(no_job, gang).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(client_.Find(Ref(), "team", "nobody").has_value());
+  EXPECT_EQ((*client_.Find(Ref(), "team", "mnist"))["spec"]["minMember"], 5);
 }
 
 TEST_F(PodGroupControlTest, AMissingCrdIsAFailedPreconditionNamingIt) {
@@ -221,8 +260,8 @@ TEST_F(PodGroupControlTest, APodGroupOfAnEarlierJobWithTheSameNameIsReplaced) {
                        {{"name", "mnist"},
                         {"namespace", "team"},
                         {"uid", "old-pg"},
-                        {"ownerReferences",
-                         json::array({{{"uid", "old-job"}, {"controller", true}}})}}},
+                        {"labels", {{kManagedByLabel, kManagedByValue}}},
+                        {"ownerReferences", json::array({OwnerReference("old-job")})}}},
                       {"spec", {{"minMember", 9}}}});
   v1::GetGangRequest get;
   *get.mutable_job() = Request().job();
@@ -236,13 +275,17 @@ TEST_F(PodGroupControlTest, APodGroupOfAnEarlierJobWithTheSameNameIsReplaced) {
   EXPECT_EQ((*pod_group)["spec"]["minMember"], 3);
 }
 
-TEST_F(PodGroupControlTest, DeleteLeavesANewerJobsPodGroupAlone) {
+TEST_F(PodGroupControlTest, DeleteOfANewerJobsPodGroupIsRefusedAndLeavesItAlone) {
   v1::Gang gang;
   ASSERT_TRUE(control_.Ensure(Request(), gang).ok());
   v1::DeleteGangRequest late;
   *late.mutable_job() = Request().job();
   late.mutable_job()->set_uid("an-earlier-job");
-  ASSERT_TRUE(control_.Delete(late).ok());
+  EXPECT_EQ(control_.Delete(late).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(client_.Find(Ref(), "team", "mnist").has_value());
+  v1::DeleteGangRequest no_uid = late;
+  no_uid.mutable_job()->clear_uid();
+  EXPECT_EQ(control_.Delete(no_uid).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(client_.Find(Ref(), "team", "mnist").has_value());
   v1::DeleteGangRequest own;
   *own.mutable_job() = Request().job();
@@ -251,10 +294,34 @@ TEST_F(PodGroupControlTest, DeleteLeavesANewerJobsPodGroupAlone) {
   EXPECT_TRUE(control_.Delete(own).ok()) << "a missing gang counts as deleted";
 }
 
-TEST_F(PodGroupControlTest, APodGroupSomeoneElseMadeGetsOurSpecAndLabelButKeepsItsQueue) {
+TEST_F(PodGroupControlTest, APodGroupSomeoneElseMadeIsRefusedAndLeftAlone) {
   client_.Put(Ref(), {{"apiVersion", "scheduling.volcano.sh/v1beta1"},
                       {"kind", "PodGroup"},
                       {"metadata", {{"name", "mnist"}, {"namespace", "team"}, {"uid", "x"}}},
+                      {"spec", {{"minMember", 1}, {"queue", "assigned"}}}});
+  v1::Gang gang;
+  EXPECT_EQ(control_.Ensure(Request(3), gang).code(), absl::StatusCode::kPermissionDenied);
+  v1::DeleteGangRequest del;
+  *del.mutable_job() = Request().job();
+  EXPECT_EQ(control_.Delete(del).code(), absl::StatusCode::kPermissionDenied);
+  v1::GetGangRequest get;
+  *get.mutable_job() = Request().job();
+  ASSERT_TRUE(control_.Get(get, gang).ok());
+  EXPECT_EQ(gang.phase(), v1::Gang::NOT_FOUND) << "not this job's gang";
+  std::optional<kube::Object> pod_group = client_.Find(Ref(), "team", "mnist");
+  ASSERT_TRUE(pod_group.has_value());
+  EXPECT_EQ((*pod_group)["spec"]["minMember"], 1);
+  EXPECT_FALSE((*pod_group)["metadata"].contains("labels"));
+  EXPECT_EQ(client_.updates + client_.deletes, 0);
+}
+
+TEST_F(PodGroupControlTest, OurPodGroupGetsOurSpecAndTheManagedByLabelButKeepsItsQueue) {
+  // Made by an earlier version of the service: the gang-job label only.
+  client_.Put(Ref(), {{"apiVersion", "scheduling.volcano.sh/v1beta1"},
+                      {"kind", "PodGroup"},
+                      {"metadata", {{"name", "mnist"}, {"namespace", "team"}, {"uid", "x"},
+                                    {"labels", {{kGangJobLabel, "mnist"}}},
+                                    {"ownerReferences", json::array({OwnerReference("job-uid-1")})}}},
                       {"spec", {{"minMember", 1}, {"queue", "assigned"}}},
                       {"status", {{"phase", "Running"}}}});
   v1::Gang gang;
@@ -265,6 +332,7 @@ TEST_F(PodGroupControlTest, APodGroupSomeoneElseMadeGetsOurSpecAndLabelButKeepsI
   EXPECT_EQ((*pod_group)["spec"]["queue"], "assigned");
   EXPECT_EQ((*pod_group)["spec"]["minMember"], 3);
   EXPECT_EQ((*pod_group)["metadata"]["labels"][kGangJobLabel], "mnist");
+  EXPECT_EQ((*pod_group)["metadata"]["labels"][kManagedByLabel], kManagedByValue);
 }
 
 TEST_F(PodGroupControlTest, MinResourcesTakeReplicaTypesByPriorityClassValue) {
@@ -299,6 +367,13 @@ TEST_F(PodGroupControlTest, BadRequestsAreInvalidArgumentsAndWriteNothing) {
   absl::Status status = control_.Ensure(bad_quantity, gang);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("min_resources.memory"), std::string::npos);
+  v1::EnsureGangRequest long_name = Request();
+  long_name.mutable_job()->set_name(std::string(254, 'a'));
+  EXPECT_EQ(control_.Ensure(long_name, gang).code(), absl::StatusCode::kInvalidArgument);
+  v1::EnsureGangRequest other_kind = Request();
+  other_kind.mutable_job()->set_kind("ConfigMap");
+  other_kind.mutable_job()->set_api_version("v1");
+  EXPECT_EQ(control_.Ensure(other_kind, gang).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(client_.creates + client_.updates, 0);
 }
 

@@ -1,11 +1,15 @@
 #include "services/metrics/job_metrics_aggregator.h"
 
+#include <cmath>
+#include <limits>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "kubedl/common/fake_clock.h"
 #include "kubedl/metrics/job_events.h"
+#include "services/metrics/label_rules.h"
 #include "test/services/metrics/registry_reader.h"
 
 namespace kubedl::metrics {
@@ -254,20 +258,23 @@ TEST_F(RetentionTest, FinishedJobIsForgottenAfterRetentionAndLiveJobIsKept) {
 }
 
 TEST_F(RetentionTest, ResendForAForgottenJobIsDroppedAsStale) {
+  // A live job keeps the namespace's series on the page after "a" is forgotten.
+  ApplyOk(JobCreatedEvent(Job("keeper"), kT0));
   ApplyOk(JobCreatedEvent(Job("a"), kT0));
   ApplyOk(Succeeded(Job("a"), absl::Seconds(30)));
   clock_.Advance(absl::Hours(2));
   aggregator().Housekeep();
-  ASSERT_EQ(aggregator().TrackedJobs(), 0u);
+  ASSERT_EQ(aggregator().TrackedJobs(), 1u);
   ApplyOk(JobCreatedEvent(Job("a"), kT0));
   ApplyOk(Succeeded(Job("a"), absl::Seconds(30)));
-  EXPECT_EQ(Value("kubedl_jobs_created_total"), 1);
+  EXPECT_EQ(Value("kubedl_jobs_created_total"), 2);
   EXPECT_EQ(Value("kubedl_jobs_successful_total"), 1);
   EXPECT_EQ(Events("stale"), 2);
-  EXPECT_EQ(aggregator().TrackedJobs(), 0u);
+  EXPECT_EQ(aggregator().TrackedJobs(), 1u);
 }
 
 TEST_F(RetentionTest, LateDeleteOfAForgottenJobIsCountedButItsOldEventsStayStale) {
+  ApplyOk(JobCreatedEvent(Job("keeper"), kT0));  // keeps team-a's series on the page
   ApplyOk(Succeeded(Job("a"), absl::Seconds(30)));
   clock_.Advance(absl::Hours(2));
   aggregator().Housekeep();
@@ -458,7 +465,7 @@ TEST_F(GaugeTest, SnapshotWithoutReconcilerIdIsRejected) {
 
 class SmallGaugeTest : public GaugeTest {
  protected:
-  SmallGaugeTest() { options_.max_jobs = 2; }
+  SmallGaugeTest() { options_.snapshots.max_jobs = 2; }
 };
 
 TEST_F(SmallGaugeTest, SnapshotListingMoreThanMaxJobsIsRejected) {
@@ -470,6 +477,328 @@ TEST_F(SmallGaugeTest, SnapshotListingMoreThanMaxJobsIsRejected) {
                 .code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(Running(), 1);  // the previous snapshot stands
+}
+
+// --- issue 18: bounds on what a caller can make the service store ---
+
+TEST_F(JobMetricsAggregatorTest, FourMegabyteNamespaceIsRejectedAndNothingIsStored) {
+  const absl::Status status =
+      aggregator().Apply(JobCreatedEvent(Job("a", "TFJob", std::string(4'000'000, 'n')), kT0));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("not a DNS-1123 label"), std::string::npos) << status;
+  EXPECT_LT(status.message().size(), 400u) << "the message quotes only an excerpt";
+  EXPECT_EQ(aggregator().TrackedJobs(), 0u);
+  EXPECT_TRUE(reader_.LabelNames("kubedl_jobs_created_total").empty());
+  EXPECT_EQ(reader_.Value("kubedl_metrics_rejected_messages_total",
+                          {{"reason", "invalid_namespace"}}),
+            1);
+}
+
+TEST_F(JobMetricsAggregatorTest, LabelValuesBreakingKubernetesRulesAreRejectedWithTheirReason) {
+  struct Case {
+    v1::JobEvent event;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {JobCreatedEvent(Job("a", "TFJob", "Team-A"), kT0), "invalid_namespace"},
+      {JobCreatedEvent(Job("a", "TFJob", std::string(64, 'n')), kT0), "invalid_namespace"},
+      {JobCreatedEvent(Job("a", "TFJob", "-team"), kT0), "invalid_namespace"},
+      {JobCreatedEvent(Job("a", "TFJob", ""), kT0), "invalid_namespace"},
+      {JobCreatedEvent(MakeJobKey("a", "TFJob", "team-a", std::string(254, 'j')), kT0),
+       "invalid_name"},
+      {JobCreatedEvent(MakeJobKey("a", "TFJob", "team-a", "Job_1"), kT0), "invalid_name"},
+      {JobCreatedEvent(Job(std::string(129, 'u')), kT0), "invalid_uid"},
+      {JobCreatedEvent(Job("a b"), kT0), "invalid_uid"},
+      {JobCreatedEvent(Job("a", std::string(1000, 'K')), kT0), "unknown_kind"},
+      {PodExitedEvent(Job("a"), kT0, kT0, "w0", std::string(200, 'p'), 1), "invalid_uid"},
+      {PodExitedEvent(Job("a"), kT0, kT0, "W0!", "pod-1", 1), "invalid_name"},
+      {PodReadyEvent(Job("a"), kT0, kT0, std::string(300, 'w')), "invalid_name"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(aggregator().Apply(c.event).code(), absl::StatusCode::kInvalidArgument)
+        << c.event.ShortDebugString().substr(0, 200);
+  }
+  std::map<std::string, int> expected;
+  for (const Case& c : cases) ++expected[c.reason];
+  for (const auto& [reason, count] : expected) {
+    EXPECT_EQ(reader_.Value("kubedl_metrics_rejected_messages_total", {{"reason", reason}}), count)
+        << reason;
+  }
+  EXPECT_EQ(Events("rejected"), static_cast<double>(cases.size()));
+  EXPECT_EQ(aggregator().TrackedJobs(), 0u);
+  // The longest valid values are accepted.
+  ApplyOk(JobCreatedEvent(MakeJobKey(std::string(128, 'u'), "TFJob", std::string(63, 'n'),
+                                     std::string(63, 'j') + "." + std::string(63, 'k')),
+                          kT0));
+}
+
+TEST(LabelRulesTest, UidAndReconcilerIdRulesAtTheirEdges) {
+  EXPECT_TRUE(IsObjectUid("0f8e5a2c-1b7d-4e0a-9c3f-2d6b8a1e4f70"));
+  EXPECT_FALSE(IsObjectUid("a/b"));
+  EXPECT_FALSE(IsObjectUid(std::string(1, '\n')));
+  EXPECT_TRUE(IsReconcilerId("host-1/4242/1764567890123456789"));
+  EXPECT_FALSE(IsReconcilerId("host 1"));
+  EXPECT_FALSE(IsReconcilerId(std::string(254, 'r')));
+}
+
+TEST_F(JobMetricsAggregatorTest, RefusedValuesAreQuotedShortAndEscaped) {
+  const absl::Status status = aggregator().Apply(
+      JobCreatedEvent(Job("a", "TFJob", "x\nE1201 forged log line" + std::string(1000, 'y')), kT0));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message().find('\n'), std::string::npos) << status;
+  EXPECT_NE(status.message().find("(1023 bytes)"), std::string::npos) << status;
+}
+
+class NamespaceCapTest : public JobMetricsAggregatorTest {
+ protected:
+  NamespaceCapTest()
+      : JobMetricsAggregatorTest({.retention = absl::Hours(1), .max_namespaces = 2}) {}
+  double Created(const std::string& ns) {
+    return Value("kubedl_jobs_created_total", {{"kind", "TFJob"}, {"namespace", ns}});
+  }
+};
+
+TEST_F(NamespaceCapTest, NamespacesBeyondTheCapAggregateIntoOther) {
+  for (int i = 0; i < 5; ++i) {
+    for (int j = 0; j <= i; ++j) {
+      ApplyOk(JobCreatedEvent(Job(absl::StrCat("j", i, "-", j), "TFJob", absl::StrCat("ns", i)),
+                              kT0));
+    }
+  }
+  EXPECT_EQ(Created("ns0"), 1);
+  EXPECT_EQ(Created("ns1"), 2);
+  EXPECT_EQ(Created(NamespaceLabels::kOther), 3 + 4 + 5);
+  EXPECT_FALSE(
+      reader_.Find("kubedl_jobs_created_total", {{"kind", "TFJob"}, {"namespace", "ns2"}}));
+  EXPECT_EQ(reader_.Value("kubedl_metrics_namespace_labels", {}), 2);
+  EXPECT_EQ(reader_.Value("kubedl_metrics_other_namespaces", {}), 3);
+  // A later event of a job in an overflowed namespace stays in "_other": totals stay exact.
+  ApplyOk(Succeeded(Job("j4-0", "TFJob", "ns4"), absl::Seconds(30)));
+  EXPECT_EQ(Value("kubedl_jobs_successful_total", {{"kind", "TFJob"}, {"namespace", "_other"}}), 1);
+  // Gauges follow the same labels.
+  ASSERT_TRUE(aggregator()
+                  .Apply(Snapshot("r1", 1, {MakeLiveJob(Job("j0-0", "TFJob", "ns0"), "Running"),
+                                            MakeLiveJob(Job("j3-0", "TFJob", "ns3"), "Running"),
+                                            MakeLiveJob(Job("new", "TFJob", "ns9"), "Running")}))
+                  .ok());
+  EXPECT_EQ(reader_.Value("kubedl_jobs_running", {{"kind", "TFJob"}, {"namespace", "ns0"}}), 1);
+  EXPECT_EQ(reader_.Value("kubedl_jobs_running", {{"kind", "TFJob"}, {"namespace", "_other"}}), 2);
+}
+
+TEST_F(NamespaceCapTest, SeriesOfAForgottenNamespaceAreRemovedAndItsSlotIsReused) {
+  ApplyOk(JobCreatedEvent(Job("a", "TFJob", "gone"), kT0));
+  ApplyOk(PodReadyEvent(Job("a", "TFJob", "gone"), kT0, kT0 + absl::Seconds(3), "w0"));
+  ApplyOk(JobDeletedEvent(Job("a", "TFJob", "gone"), kT0, kT0 + absl::Seconds(30)));
+  ApplyOk(JobCreatedEvent(Job("b", "TFJob", "stays"), kT0));
+  ApplyOk(JobCreatedEvent(Job("c", "TFJob", "waits"), kT0));  // over the cap: "_other"
+  ASSERT_EQ(Created("gone"), 1);
+  ASSERT_EQ(Created(NamespaceLabels::kOther), 1);
+  clock_.Advance(absl::Minutes(59));
+  aggregator().Housekeep();
+  EXPECT_TRUE(
+      reader_.Find("kubedl_jobs_deleted_total", {{"kind", "TFJob"}, {"namespace", "gone"}}));
+  clock_.Advance(absl::Minutes(2));  // retention (1h) after the deletion: "a" is forgotten
+  aggregator().Housekeep();
+  for (const char* family : {"kubedl_jobs_created_total", "kubedl_jobs_deleted_total",
+                             "kubedl_jobs_successful_total",
+                             "kubedl_jobs_first_pod_launch_delay_seconds"}) {
+    EXPECT_FALSE(reader_.Find(family, {{"kind", "TFJob"}, {"namespace", "gone"}})) << family;
+  }
+  EXPECT_EQ(Created("stays"), 1);
+  EXPECT_EQ(reader_.Value("kubedl_metrics_namespace_series_removed_total", {}), 1);
+  // The freed slot goes to the next new namespace; "waits" keeps "_other" while its job is known.
+  ApplyOk(JobCreatedEvent(Job("d", "TFJob", "fresh"), clock_.Now()));
+  ApplyOk(JobCreatedEvent(Job("e", "TFJob", "waits"), clock_.Now()));
+  EXPECT_EQ(Created("fresh"), 1);
+  EXPECT_EQ(Created(NamespaceLabels::kOther), 2);
+}
+
+TEST_F(NamespaceCapTest, NamespaceWithOnlyALiveJobKeepsItsGaugeAndLosesItWhenTheJobGoes) {
+  ASSERT_TRUE(aggregator()
+                  .Apply(Snapshot("r1", 1, {MakeLiveJob(Job("a", "TFJob", "live"), "Running")}))
+                  .ok());
+  EXPECT_EQ(reader_.Value("kubedl_jobs_running", {{"kind", "TFJob"}, {"namespace", "live"}}), 1);
+  ASSERT_TRUE(aggregator().Apply(Snapshot("r1", 2, {})).ok());
+  EXPECT_FALSE(reader_.Find("kubedl_jobs_running", {{"kind", "TFJob"}, {"namespace", "live"}}));
+  EXPECT_EQ(reader_.Value("kubedl_metrics_namespace_labels", {}), 0);
+}
+
+class PerJobTrackingTest : public JobMetricsAggregatorTest {
+ protected:
+  PerJobTrackingTest()
+      : JobMetricsAggregatorTest({.max_pod_exits_per_job = 3, .max_restarts_per_job = 2}) {}
+  v1::JobEvent Exit(int pod) {
+    return PodExitedEvent(Job("a"), kT0, kT0 + absl::Milliseconds(pod), "w0",
+                          absl::StrCat("pod-", pod), 137);
+  }
+};
+
+TEST_F(PerJobTrackingTest, PodExitsBeyondTheCapForgetTheOldestAndRecentResendsStayExact) {
+  for (int pod = 1; pod <= 5; ++pod) ApplyOk(Exit(pod));
+  const std::map<std::string, std::string> code = {{"kind", "TFJob"}, {"code", "137"}};
+  EXPECT_EQ(Value("kubedl_pods_exit_code_total", code), 5);
+  // The last three pods are remembered: re-sending them (a reconciler restart re-sends the pods
+  // that still exist, the most recent ones) counts nothing.
+  for (int pod = 3; pod <= 5; ++pod) ApplyOk(Exit(pod));
+  EXPECT_EQ(Value("kubedl_pods_exit_code_total", code), 5);
+  // The documented cost: pod-1 was forgotten, so its re-send counts again.
+  ApplyOk(Exit(1));
+  EXPECT_EQ(Value("kubedl_pods_exit_code_total", code), 6);
+}
+
+TEST_F(PerJobTrackingTest, RestartsBeyondTheCapForgetTheOldest) {
+  for (int s : {10, 20, 30}) ApplyOk(Restarting(Job("a"), absl::Seconds(s)));
+  for (int s : {20, 30}) ApplyOk(Restarting(Job("a"), absl::Seconds(s)));
+  EXPECT_EQ(Value("kubedl_jobs_restarted_total"), 3);
+}
+
+TEST_F(PerJobTrackingTest, EveryDistinctPodExitBeyondTheCapIsStillCounted) {
+  for (int pod = 0; pod < 100'000; ++pod) ApplyOk(Exit(pod));
+  EXPECT_EQ(Value("kubedl_pods_exit_code_total", {{"kind", "TFJob"}, {"code", "137"}}), 100'000);
+  EXPECT_EQ(aggregator().TrackedJobs(), 1u);
+}
+
+class OverallTrackingTest : public JobMetricsAggregatorTest {
+ protected:
+  OverallTrackingTest()
+      : JobMetricsAggregatorTest({.max_pod_exits_per_job = 3, .max_remembered_transitions = 4}) {}
+  v1::JobEvent Exit(const std::string& job, const std::string& pod) {
+    return PodExitedEvent(Job(job), kT0, kT0, "w0", pod, 1);
+  }
+  double Exits() {
+    return Value("kubedl_pods_exit_code_total", {{"kind", "TFJob"}, {"code", "1"}});
+  }
+  double Remembered() { return reader_.Value("kubedl_metrics_remembered_transitions", {}); }
+};
+
+TEST_F(OverallTrackingTest, PastTheOverallBoundNoJobsMemoryGrowsAndEveryExitStillCounts) {
+  for (const char* pod : {"a1", "a2", "a3"}) ApplyOk(Exit("a", pod));
+  ApplyOk(Exit("b", "b1"));
+  EXPECT_EQ(Remembered(), 4);
+  // At the overall bound: job c remembers nothing, so its re-send counts again (the cost).
+  ApplyOk(Exit("c", "c1"));
+  ApplyOk(Exit("c", "c1"));
+  // Job a replaces its oldest pod instead of growing: a4 is remembered, a1 forgotten.
+  ApplyOk(Exit("a", "a4"));
+  ApplyOk(Exit("a", "a4"));
+  ApplyOk(Exit("b", "b1"));
+  EXPECT_EQ(Remembered(), 4);
+  EXPECT_EQ(Exits(), 3 + 1 + 2 + 1);
+  // A forgotten job gives its share back.
+  ApplyOk(JobDeletedEvent(Job("a"), kT0, kT0 + absl::Seconds(1)));
+  clock_.Advance(absl::Hours(2));
+  aggregator().Housekeep();
+  EXPECT_EQ(Remembered(), 1);
+}
+
+TEST_F(JobMetricsAggregatorTest, FarFutureTimestampIsRejected) {
+  v1::JobEvent max_time = JobCreatedEvent(Job("a"), kT0);
+  max_time.mutable_time()->set_seconds(std::numeric_limits<int64_t>::max());
+  v1::JobEvent eleven_minutes_ahead = JobCreatedEvent(Job("a"), clock_.Now() + absl::Minutes(11));
+  v1::JobEvent ready_far_ahead = PodReadyEvent(Job("a"), kT0, kT0, "w0");
+  ready_far_ahead.mutable_time()->set_seconds(253402300799);  // 9999-12-31
+  v1::JobEvent created_before_1970 = PodReadyEvent(Job("a"), kT0, kT0, "w0");
+  created_before_1970.mutable_job_created()->set_seconds(std::numeric_limits<int64_t>::min());
+  v1::JobEvent start_far_ahead = ConditionChangedEvent(
+      Job("a"), kT0, kT0 + absl::Seconds(30), "Succeeded", "True", "S", kT0 + absl::Hours(24));
+  v1::JobEvent bad_nanos = JobCreatedEvent(Job("a"), kT0);
+  bad_nanos.mutable_time()->set_nanos(-1);
+  for (const auto* e : {&max_time, &eleven_minutes_ahead, &ready_far_ahead, &created_before_1970,
+                        &start_far_ahead, &bad_nanos}) {
+    const absl::Status status = aggregator().Apply(*e);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << e->ShortDebugString();
+    EXPECT_NE(status.message().find("--max-clock-skew"), std::string::npos) << status;
+  }
+  EXPECT_EQ(reader_.Value("kubedl_metrics_rejected_messages_total",
+                          {{"reason", "time_out_of_range"}}),
+            6);
+  EXPECT_EQ(aggregator().TrackedJobs(), 0u);
+  // Within the skew is fine.
+  ApplyOk(JobCreatedEvent(Job("a"), clock_.Now() + absl::Minutes(9)));
+}
+
+TEST_F(JobMetricsAggregatorTest, LaunchDelaysAtTheEdgesOfTheTimeWindowKeepSumsFinite) {
+  const absl::Time latest = clock_.Now() + absl::Minutes(10);
+  ApplyOk(PodReadyEvent(Job("a"), absl::UnixEpoch(), latest, "w0"));
+  ApplyOk(AllPodsRunningEvent(Job("a"), absl::UnixEpoch(), latest, 2));
+  ApplyOk(ConditionChangedEvent(Job("a"), absl::UnixEpoch(), latest, "Failed", "True", "F",
+                                absl::UnixEpoch()));
+  for (const char* family : {"kubedl_jobs_first_pod_launch_delay_seconds",
+                             "kubedl_jobs_all_pods_launch_delay_seconds",
+                             "kubedl_jobs_duration_seconds"}) {
+    EXPECT_EQ(Count(family), 1u) << family;
+    EXPECT_TRUE(std::isfinite(Sum(family))) << family;
+    EXPECT_DOUBLE_EQ(Sum(family), absl::ToDoubleSeconds(latest - absl::UnixEpoch())) << family;
+  }
+}
+
+class SnapshotLimitTest : public GaugeTest {
+ protected:
+  SnapshotLimitTest() {
+    options_.snapshots = {.max_jobs = 3, .max_incomplete = 2, .max_reconcilers = 3};
+  }
+  double Rejected(const std::string& reason) {
+    return reader_.Value("kubedl_metrics_rejected_messages_total", {{"reason", reason}});
+  }
+};
+
+TEST_F(SnapshotLimitTest, FakeReconcilerSnapshotsBeyondTheCapAreRefused) {
+  // Two reconcilers in the middle of a snapshot: the third one to start a multi-part snapshot
+  // is refused and keeps nothing.
+  ApplySnapshotOk(Snapshot("fake-1", 1, {MakeLiveJob(Job("a"), "Running")}, /*last=*/false));
+  ApplySnapshotOk(Snapshot("fake-2", 1, {MakeLiveJob(Job("b"), "Running")}, /*last=*/false));
+  const absl::Status status =
+      aggregator().Apply(Snapshot("fake-3", 1, {MakeLiveJob(Job("c"), "Running")}, false));
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(status.message().find("--max-incomplete-snapshots"), std::string::npos) << status;
+  EXPECT_EQ(Rejected("too_many_incomplete_snapshots"), 1);
+  // A one-part snapshot is never incomplete: it is applied at once.
+  ApplySnapshotOk(Snapshot("real", 1, {MakeLiveJob(Job("d"), "Running")}));
+  EXPECT_EQ(Running(), 1);
+  // A completed snapshot frees its place for the next multi-part one.
+  ApplySnapshotOk(Snapshot("fake-1", 1, {}, /*last=*/true));
+  EXPECT_EQ(Running(), 2);
+  ApplySnapshotOk(Snapshot("real", 2, {MakeLiveJob(Job("d"), "Running")}, /*last=*/false));
+}
+
+TEST_F(SnapshotLimitTest, SnapshotFromAReconcilerBeyondTheCapIsRefusedUntilOneExpires) {
+  for (const char* id : {"r1", "r2", "r3"}) ApplySnapshotOk(Snapshot(id, 1, {}));
+  const absl::Status status =
+      aggregator().Apply(Snapshot("r4", 1, {MakeLiveJob(Job("a"), "Running")}));
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(status.message().find("--max-reconcilers"), std::string::npos) << status;
+  EXPECT_EQ(Rejected("too_many_reconcilers"), 1);
+  EXPECT_EQ(Running(), 0);
+  clock_.Advance(absl::Minutes(6));  // the snapshot TTL (5 min) passes
+  aggregator().Housekeep();
+  ApplySnapshotOk(Snapshot("r4", 1, {MakeLiveJob(Job("a"), "Running")}));
+  EXPECT_EQ(Running(), 1);
+}
+
+TEST_F(SnapshotLimitTest, SnapshotOverMaxJobsAcrossItsPartsIsRefused) {
+  ApplySnapshotOk(Snapshot("r1", 1, {MakeLiveJob(Job("a"), "Running"),
+                                     MakeLiveJob(Job("b"), "Running")}, false));
+  EXPECT_EQ(aggregator()
+                .Apply(Snapshot("r1", 1, {MakeLiveJob(Job("c"), "Running"),
+                                          MakeLiveJob(Job("d"), "Running")}))
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Rejected("snapshot_too_large"), 1);
+  EXPECT_EQ(Running(), 0);
+}
+
+TEST_F(GaugeTest, SnapshotEntryWithAnInvalidNamespaceRefusesThePartAndStoresNothing) {
+  ApplySnapshotOk(Snapshot("r1", 1, {MakeLiveJob(Job("a"), "Running")}));
+  EXPECT_EQ(aggregator()
+                .Apply(Snapshot("r1", 2, {MakeLiveJob(Job("b"), "Running"),
+                                          MakeLiveJob(Job("c", "TFJob", std::string(100'000, 'x')),
+                                                      "Running")}))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Running(), 1);  // the previous snapshot stands
+  EXPECT_EQ(reader_.LabelNames("kubedl_jobs_running").at("namespace"), 1);  // one series
+  EXPECT_EQ(aggregator().Apply(Snapshot(std::string(300, 'r'), 1, {})).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

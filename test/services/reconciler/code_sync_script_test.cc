@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -66,13 +68,16 @@ class CodeSyncScript : public ::testing::Test {
   }
 
   // Runs the container's command with nothing but its env (and PATH); returns the exit code.
-  int Run(const api::Json& init) {
+  // A CODE_CREDENTIALS value is replaced by `credentials` when given: the folder standing in for
+  // the mounted Secret.
+  int Run(const api::Json& init, const std::string& credentials = "") {
     // TMPDIR keeps the archive of tests running side by side apart.
     std::string cmd = absl::StrCat("env -i PATH=", Quote((dir_ / "bin").string() + ":/usr/bin:/bin"),
                                    " TMPDIR=", Quote(dir_.string()));
     for (const api::Json& e : init["env"]) {
-      absl::StrAppend(&cmd, " ", e["name"].get<std::string>(), "=",
-                      Quote(e["value"].get<std::string>()));
+      std::string value = e["value"].get<std::string>();
+      if (e["name"] == "CODE_CREDENTIALS" && !credentials.empty()) value = credentials;
+      absl::StrAppend(&cmd, " ", e["name"].get<std::string>(), "=", Quote(value));
     }
     EXPECT_EQ(init["command"][0], "sh");
     EXPECT_EQ(init["command"][1], "-c");
@@ -91,11 +96,23 @@ class CodeSyncScript : public ::testing::Test {
   }
   std::string Args(const std::string& name) { return Read(dir_ / (name + ".args")); }
 
-  // `wget -q -O OUT URL` served from dir_/served by the URL's last segment.
+  // `wget -q -O OUT [--header H]... URL` served from dir_/served by the URL's last segment;
+  // the arguments after OUT are appended to wget.args, one a line.
   void FakeWget() {
-    WriteExecutable(dir_ / "bin" / "wget",
-                    absl::StrCat("#!/bin/sh\n[ \"$1 $2\" = \"-q -O\" ] || exit 2\n", "cp ",
-                                 Quote((dir_ / "served").string()), "/\"${4##*/}\" \"$3\"\n"));
+    WriteExecutable(
+        dir_ / "bin" / "wget",
+        absl::StrCat("#!/bin/sh\n[ \"$1 $2\" = \"-q -O\" ] || exit 2\nout=$3; shift 3\n",
+                     "printf '%s\\n' \"$@\" >> ", Quote((dir_ / "wget.args").string()), "\n",
+                     "for url in \"$@\"; do :; done\n", "cp ",
+                     Quote((dir_ / "served").string()), "/\"${url##*/}\" \"$out\"\n"));
+  }
+
+  // A folder standing in for the mounted Secret, holding `keys` (name, content).
+  std::string Credentials(const std::vector<std::pair<std::string, std::string>>& keys) {
+    const fs::path folder = dir_ / "credentials";
+    fs::create_directories(folder);
+    for (const auto& [key, content] : keys) std::ofstream(folder / key) << content;
+    return folder.string();
   }
 
   // A directory holding train.py, packed by `pack` (run inside it) into served/<archive>.
@@ -130,6 +147,79 @@ TEST_F(CodeSyncScript, HttpZipIsUnpackedByItsExtension) {
           "destPath":"src/model","rootPath":")", root_, "\"}"));
   ASSERT_EQ(Run(init), 0) << Log();
   EXPECT_EQ(Read(fs::path(root_) / "src" / "model" / "train.py"), "print('training')\n");
+}
+
+TEST_F(CodeSyncScript, HttpSendsTheSecretsTokenAsABearerHeader) {
+  FakeWget();
+  ServeArchive("trainer.tar.gz", "tar -czf");
+  api::Json init = InitContainer(absl::StrCat(
+      R"({"sourceType":"http","source":"https://files.test/trainer.tar.gz","image":"busybox",
+          "secretRef":{"name":"web"},"rootPath":")", root_, "\"}"));
+  ASSERT_EQ(Run(init, Credentials({{"token", "t0ken\n"}, {"password", "unused"}})), 0) << Log();
+  EXPECT_EQ(Args("wget"),
+            "--header\nAuthorization: Bearer t0ken\nhttps://files.test/trainer.tar.gz\n");
+  EXPECT_EQ(Read(fs::path(root_) / "trainer" / "train.py"), "print('training')\n");
+}
+
+TEST_F(CodeSyncScript, HttpSendsBasicAuthFromTheSecretsUsernameAndPassword) {
+  FakeWget();
+  ServeArchive("trainer.tar.gz", "tar -czf");
+  api::Json init = InitContainer(absl::StrCat(
+      R"({"sourceType":"http","source":"https://files.test/trainer.tar.gz","image":"busybox",
+          "secretRef":{"name":"web"},"rootPath":")", root_, "\"}"));
+  ASSERT_EQ(Run(init, Credentials({{"username", "bot"}, {"password", "pa ss:w0rd"}})), 0)
+      << Log();
+  // base64("bot:pa ss:w0rd")
+  EXPECT_EQ(Args("wget"), "--header\nAuthorization: Basic Ym90OnBhIHNzOncwcmQ=\n"
+                          "https://files.test/trainer.tar.gz\n");
+}
+
+TEST_F(CodeSyncScript, HttpWithoutASecretSendsNoAuthorization) {
+  FakeWget();
+  ServeArchive("trainer.tar.gz", "tar -czf");
+  api::Json init = InitContainer(absl::StrCat(
+      R"({"sourceType":"http","source":"https://files.test/trainer.tar.gz","image":"busybox",
+          "rootPath":")", root_, "\"}"));
+  ASSERT_EQ(Run(init), 0) << Log();
+  EXPECT_EQ(Args("wget"), "https://files.test/trainer.tar.gz\n");
+}
+
+TEST_F(CodeSyncScript, HttpWithASecretHoldingNeitherTokenNorPasswordFailsSayingSo) {
+  FakeWget();
+  api::Json init = InitContainer(absl::StrCat(
+      R"({"sourceType":"http","source":"https://files.test/trainer.tar.gz","image":"busybox",
+          "maxFailures":1,"secretRef":{"name":"web"},"rootPath":")", root_, "\"}"));
+  EXPECT_EQ(Run(init, Credentials({{"user", "bot"}})), 1);
+  EXPECT_NE(Log().find("the Secret has neither token nor password"), std::string::npos) << Log();
+  EXPECT_FALSE(fs::exists(dir_ / "wget.args"));
+}
+
+TEST_F(CodeSyncScript, S3GetsTheSecretsAccessKeysThroughTheAwsEnvironment) {
+  RecordingTool("aws", absl::StrCat("echo \"id=$AWS_ACCESS_KEY_ID key=$AWS_SECRET_ACCESS_KEY "
+                                    "token=${AWS_SESSION_TOKEN:-none}\" >> ",
+                                    Quote((dir_ / "aws.args").string())));
+  api::Json init = InitContainer(absl::StrCat(
+      R"({"sourceType":"s3","source":"s3://bucket/data","image":"aws-cli:2",
+          "secretRef":{"name":"s3"},"rootPath":")", root_, "\"}"));
+  ASSERT_EQ(Run(init, Credentials({{"accessKeyId", "AKIA1\n"}, {"secretAccessKey", "s3cr3t"}})),
+            0)
+      << Log();
+  EXPECT_EQ(Args("aws"), absl::StrCat("s3\ncp\n--recursive\ns3://bucket/data\n", root_,
+                                      "/data\nid=AKIA1 key=s3cr3t token=none\n"));
+
+  fs::remove(dir_ / "aws.args");
+  ASSERT_EQ(Run(init, Credentials({{"sessionToken", "sess"}})), 0) << Log();
+  EXPECT_NE(Args("aws").find("token=sess"), std::string::npos) << Args("aws");
+}
+
+TEST_F(CodeSyncScript, S3WithASecretMissingAKeyFailsNamingIt) {
+  RecordingTool("aws");
+  api::Json init = InitContainer(absl::StrCat(
+      R"({"sourceType":"s3","source":"s3://bucket/data","image":"aws-cli:2",
+          "secretRef":{"name":"s3"},"rootPath":")", root_, "\"}"));
+  EXPECT_EQ(Run(init, Credentials({{"accessKeyId", "AKIA1"}})), 1);
+  EXPECT_NE(Log().find("the Secret has no key secretAccessKey"), std::string::npos) << Log();
+  EXPECT_FALSE(fs::exists(dir_ / "aws.args"));
 }
 
 TEST_F(CodeSyncScript, HttpGivesUpAfterMaxFailures) {

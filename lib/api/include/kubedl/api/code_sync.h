@@ -8,6 +8,12 @@
 //   {"sourceType": "s3", "source": "s3://bucket/prefix", "endpoint": "https://minio:9000",
 //    "image": "..."}
 //
+// Credentials never travel in the annotation: `secretRef` names a Secret of the job's namespace
+// that the reconciler mounts read-only into the init container only, at
+// kCodeSyncCredentialsPath, and the recipe reads its keys from files there (the key names
+// below). An inline `password` (or token, access key, credentials in the source URL, a
+// credential-named `envs` entry with a value) is refused with the field path and what to use.
+//
 // Parsing and validation live here so the webhook refuses a malformed annotation with the field
 // named; injecting the init container is the reconciler's.
 #include <cstdint>
@@ -25,6 +31,19 @@ namespace kubedl::api {
 inline constexpr std::string_view kCodeSyncAnnotation = "kubedl.io/git-sync-config";
 inline constexpr std::string_view kDefaultGitSyncImage = "kubedl/git-sync:v1";
 
+// Where the Secret named in secretRef is mounted (read-only, init container only).
+inline constexpr std::string_view kCodeSyncCredentialsPath = "/etc/kubedl/code-sync-credentials";
+// The keys each recipe reads from that Secret. username/password and ssh-privatekey are the keys
+// of Kubernetes' own kubernetes.io/basic-auth and kubernetes.io/ssh-auth Secret types.
+inline constexpr std::string_view kCodeSyncPasswordKey = "password";             // git, http
+inline constexpr std::string_view kCodeSyncUsernameKey = "username";             // http
+inline constexpr std::string_view kCodeSyncTokenKey = "token";                   // http (bearer)
+inline constexpr std::string_view kCodeSyncSshKeyKey = "ssh-privatekey";         // git over ssh
+inline constexpr std::string_view kCodeSyncKnownHostsKey = "known_hosts";        // git over ssh
+inline constexpr std::string_view kCodeSyncAccessKeyIdKey = "accessKeyId";       // s3
+inline constexpr std::string_view kCodeSyncSecretAccessKeyKey = "secretAccessKey";  // s3
+inline constexpr std::string_view kCodeSyncSessionTokenKey = "sessionToken";     // s3, optional
+
 enum class CodeSourceType { kGit, kHttp, kHdfs, kS3 };
 
 struct CodeSyncConfig {
@@ -41,8 +60,9 @@ struct CodeSyncConfig {
   std::optional<int64_t> depth;  // a number or a numeric string
   std::optional<bool> ssh;
   std::optional<std::string> ssh_file;
-  std::optional<std::string> user;      // also HDFS
-  std::optional<std::string> password;
+  std::optional<std::string> user;      // also HDFS; a name, not a credential
+  // git, http and s3: the Secret (same namespace as the job) holding the credentials.
+  std::optional<std::string> secret_name;
   // s3 only
   std::optional<std::string> endpoint;  // S3-compatible endpoint URL
 };
