@@ -90,8 +90,13 @@ double Run(const std::string& binary, const std::string& certs, bool tls, int ev
   kubedl::v1::ReportSummary summary;
   const absl::Time start = absl::Now();
   auto writer = stub->Report(&context, &summary);
-  for (const auto& request : requests) {
-    if (!writer->Write(request)) break;
+  // Written as the reconciler's GrpcJobEventSink writes: batches of 256 coalesced into few
+  // frames (buffer hints), each batch flushed by its last write.
+  constexpr size_t kBatch = 256;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    grpc::WriteOptions options;
+    if ((i + 1) % kBatch != 0 && i + 1 < requests.size()) options.set_buffer_hint();
+    if (!writer->Write(requests[i], options)) break;
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
