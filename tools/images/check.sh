@@ -26,17 +26,19 @@ bash "$here/build.sh" "$build" "$out" "$tag"
 
 # run ROOT ARGS...: runs ARGS in ROOT. As root: in a mount namespace, ROOT bound read-only with
 # /proc and /dev, as 65532:65532. Otherwise in a user namespace as its root, read-write.
+# It execs, so call it in a subshell ($(run ...) or run ... &): the pid of `run ... &` is then
+# the program itself, and killing it leaves nothing behind.
 as_root=0; [ "$(id -u)" = 0 ] && as_root=1
 run() {
   local root=$1; shift
   if [ "$as_root" = 1 ]; then
     mkdir -p "$root/proc" "$root/dev"
-    unshare -m --propagation private sh -c '
+    exec unshare -m --propagation private sh -c '
       r=$1; shift
       mount --bind "$r" "$r" && mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" &&
       mount -o remount,bind,ro "$r" && exec chroot --userspec=65532:65532 "$r" "$@"' sh "$root" "$@"
   else
-    unshare -r chroot "$root" "$@"
+    exec unshare -r chroot "$root" "$@"
   fi
 }
 
@@ -87,7 +89,7 @@ python3 "$here/verify.py" "$out/tfconfig-check.tar" --name "${prefix%/*}/tfconfi
   --entrypoint /usr/local/bin/tfconfig-check --extract "$root" \
   --require /bin/sh --require /bin/busybox --require /usr/bin/awk --require /bin/grep \
   || fail "tfconfig-check.tar is malformed"
-[ "$as_root" = 1 ] || run() { local root=$1; shift; unshare -r chroot "$root" "$@"; }
+[ "$as_root" = 1 ] || run() { local root=$1; shift; exec unshare -r chroot "$root" "$@"; }
 good='{"cluster":{"ps":["j-ps-0.ns.svc:2222"],"worker":["j-worker-0.ns.svc:2222","j-worker-1.ns.svc:2222"]},"task":{"index":1,"type":"worker"}}'
 o=$(run "$root" /usr/bin/env TF_CONFIG="$good" /usr/local/bin/tfconfig-check 2>&1) \
   || fail "tfconfig-check refused a good TF_CONFIG: $o"
