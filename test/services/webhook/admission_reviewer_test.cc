@@ -64,6 +64,25 @@ TEST(AdmissionReviewerTest, MutateReturnsABase64JsonPatchThatAppliesCleanly) {
   EXPECT_FALSE(Response(again).contains("patch"));
 }
 
+// The patch is streamed from the body's text; a body that repeats a key (no API server sends
+// one) cannot be streamed and takes the parsed diff instead. Both patches apply to the object as
+// the parser reads it (last value of a repeated key) and give the same defaulted job.
+TEST(AdmissionReviewerTest, RepeatedKeysInTheBodyStillGiveAPatchThatAppliesCleanly) {
+  Json object = TfJob();
+  std::string streamed_body = ReviewBody(object);
+  std::string repeated_body = streamed_body;
+  const std::string spec_key = "\"spec\":";
+  size_t at = repeated_body.find(spec_key);
+  ASSERT_NE(at, std::string::npos);
+  repeated_body.insert(at, R"("spec":{"tfReplicaSpecs":{}},)");
+  Json streamed = Patched(object, Response(Review(WebhookType::kMutate, Tf(), streamed_body)));
+  ReviewOutcome repeated_out = Review(WebhookType::kMutate, Tf(), repeated_body);
+  EXPECT_EQ(repeated_out.result, ReviewResult::kPatched);
+  Json repeated = Patched(object, Response(repeated_out));
+  EXPECT_EQ(nlohmann::json::parse(repeated.dump()), nlohmann::json::parse(streamed.dump()));
+  EXPECT_EQ(repeated["spec"]["tfReplicaSpecs"]["Worker"]["restartPolicy"], "Never");
+}
+
 TEST(AdmissionReviewerTest, MovedLegacyKeysComeBackAsWarnings) {
   Json object = TfJob();
   object["spec"]["backoffLimit"] = 3;
