@@ -29,3 +29,17 @@ start=$SECONDS
 "$HELM" upgrade --install kubedl "$repo/charts/kubedl" -n kubedl-system \
   -f "$repo/tools/real-node/values.yaml" "$@" --wait --timeout 300s >/dev/null
 log "chart installed, every service Ready in $((SECONDS - start)) s"
+
+# A Ready webhook pod is not yet a reachable webhook: the API server calls it through its
+# Service, whose endpoints reach kube-proxy a moment later (until then: connection refused).
+# Wait until the webhook itself denies a malformed job (a server-side dry run, nothing stored).
+malformed='{"apiVersion":"kubeflow.org/v1","kind":"TFJob","metadata":{"name":"kubedl-webhook-probe"},
+  "spec":{"tfReplicaSpecs":{"Launcher":{"replicas":1,"template":{"spec":{"containers":[{"name":"tensorflow","image":"x"}]}}}}}}'
+start=$SECONDS
+while :; do
+  answer=$("$KUBECTL" -n default create --dry-run=server -o name -f - 2>&1 <<< "$malformed" || true)
+  grep -q "failed calling webhook" <<< "$answer" || break
+  (( SECONDS - start < 120 )) || { log "the API server cannot reach the webhook after 120 s: $answer"; exit 1; }
+  sleep 0.5
+done
+log "the API server reaches the webhook ($((SECONDS - start)) s after Ready)"
