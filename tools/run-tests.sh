@@ -15,7 +15,7 @@ if ! [ -f "$dir/env" ]; then started=1; fi
 bash "$repo/tools/controlplane/up.sh"
 # shellcheck disable=SC1091
 source "$dir/env"
-export KUBECONFIG KUBECTL HELM K8S_BIN
+export KUBECONFIG KUBECTL HELM K8S_BIN WEBHOOK_CLIENT_CA
 cleanup() { [ "$started" = 1 ] && [ -z "${KUBEDL_KEEP_CLUSTER:-}" ] && bash "$repo/tools/controlplane/down.sh" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 

@@ -20,6 +20,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/create_channel.h"
 #include "kubedl/common/grpc_channel_credentials.h"
+#include "kubedl/common/service_main.h"
 #include "kubedl/testing/service_process.h"
 #include "kubedl/v1/metrics.grpc.pb.h"
 
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s KUBEDL_METRICS CERTS_DIR [RUNS] [EVENTS]\n", argv[0]);
     return 2;
   }
+  kubedl::common::DisableMutexDeadlockDetection();  // as in the reconciler
   const int runs = argc > 3 ? std::atoi(argv[3]) : 3;
   const int events = argc > 4 ? std::atoi(argv[4]) : 100000;
   std::vector<double> plaintext, mutual;

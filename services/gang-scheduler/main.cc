@@ -121,7 +121,6 @@ int Main() {
       common::StartGrpcServer({.address = FLAGS_listen_address,
                                .port = FLAGS_grpc_port,
                                .tls = security->tls,
-                               .client_ca_file = security->client_ca_file,
                                .insecure_plaintext = security->insecure_plaintext,
                                .reflection = FLAGS_grpc_reflection,
                                .services = {&service},

@@ -130,7 +130,6 @@ int Main() {
       {.address = FLAGS_listen_address,
        .port = FLAGS_grpc_port,
        .tls = security->tls,
-       .client_ca_file = security->client_ca_file,
        .insecure_plaintext = security->insecure_plaintext,
        .services = {&service},
        .metrics = &grpc_metrics});

@@ -24,6 +24,10 @@ DEFINE_int32(health_port, 8081,
              "Plain-HTTP port of /healthz, /readyz and /metrics for probes and scrapes; 0 = off.");
 DEFINE_string(cert_file, "", "PEM serving certificate (chain); reloaded when it changes.");
 DEFINE_string(key_file, "", "PEM private key of the serving certificate.");
+DEFINE_string(client_ca_file, "",
+              "PEM CA bundle: when set, callers must present a client certificate it signed "
+              "(mutual TLS; the API server presents the one its admission configuration names); "
+              "reloaded when it changes. Empty: any caller may connect.");
 DEFINE_int32(threads, 2, "I/O threads of the HTTPS server.");
 DEFINE_int64(max_body_bytes, 7 << 20,
              "Largest request body; an UPDATE review carries two objects of up to 3 MiB each.");
@@ -121,6 +125,7 @@ int main(int argc, char** argv) {
       .tls = kubedl::common::TlsFiles{
           .cert_file = FLAGS_cert_file,
           .key_file = FLAGS_key_file,
+          .client_ca_file = FLAGS_client_ca_file,
           .reload_check_interval = std::chrono::milliseconds(FLAGS_cert_reload_interval_ms)},
       .body_limit = static_cast<std::size_t>(FLAGS_max_body_bytes),
       .max_connections = static_cast<std::size_t>(std::max<int64_t>(1, FLAGS_max_connections)),
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
   ready->store(true);
   LOG(INFO) << "kubedl-webhook serving HTTPS on " << FLAGS_bind_address << ":"
             << (*server)->port()
+            << (FLAGS_client_ca_file.empty() ? "" : " (mutual TLS: client certificates required)")
             << (*health ? " and health on port " + std::to_string((*health)->port()) : "");
 
   const int signal = kubedl::common::WaitForShutdownSignal();

@@ -83,6 +83,13 @@ then fail "a TFJob with replica type Launcher was admitted"; fi
 grep -q "denied the request" "$work/refused.txt" || fail "refused, but not by the webhook: $(cat "$work/refused.txt")"
 grep -q "tfReplicaSpecs" "$work/refused.txt" || fail "the refusal names no field: $(cat "$work/refused.txt")"
 echo "  $(head -c 300 "$work/refused.txt")"
+# The API server got through with its client certificate; a caller without one does not.
+webhook_ip=$(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o jsonpath='{.items[0].status.podIP}')
+if out=$(curl -sS -k --max-time 10 -H 'Content-Type: application/json' -d '{}' \
+    "https://$webhook_ip:9443/validate-kubeflow-org-v1-tfjob" 2>&1); then
+  fail "the webhook served a caller without a client certificate: $out"
+fi
+echo "  a caller without a client certificate is refused: $out"
 
 tfjob() {  # tfjob NAME WORKERS: a TFJob whose containers check TF_CONFIG and exit 0
   cat <<YAML

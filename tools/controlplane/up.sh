@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local control plane on loopback (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok) and a few fake nodes, or reuses the one already running.
-# Writes $KUBEDL_CLUSTER_DIR/kubeconfig and $KUBEDL_CLUSTER_DIR/env (ports, paths).
+# Writes $KUBEDL_CLUSTER_DIR/kubeconfig and $KUBEDL_CLUSTER_DIR/env (ports, paths). The API
+# server presents a client certificate to admission webhooks; env's WEBHOOK_CLIENT_CA is its CA.
 # KUBEDL_REAL_NODES=1 adds one real node (kubelet, kube-proxy, containerd, CoreDNS; see
 # real-node.sh); the API server then listens on the node's address so pods can reach it.
 set -euo pipefail
@@ -25,6 +26,8 @@ healthy() {
   [ -f "$dir/env" ] || return 1
   # One started before the fake nodes moved to loopback (no KWOK_PORT) is replaced.
   grep -q '^KWOK_PORT=' "$dir/env" || return 1
+  # And one started before the API server presented a client certificate to webhooks.
+  grep -q '^WEBHOOK_CLIENT_CA=' "$dir/env" || return 1
   # Only a cluster of the kind asked for: with or without the real node.
   if [ "$real" = 1 ]; then grep -q '^REAL_NODE=' "$dir/env" || return 1
   else ! grep -q '^REAL_NODE=' "$dir/env" || return 1; fi
@@ -67,6 +70,34 @@ bash "$gen" client "$dir/pki" admin "$dir/pki/ca" kubedl-admin system:masters
 # KWOK serves the kubelet API of every fake node; the API server verifies it against our CA.
 bash "$gen" server "$dir/pki" kwok "$dir/pki/ca" 127.0.0.1
 [ "$real" = 0 ] || bash "$here/real-node.sh" certs
+# The API server presents this certificate to every admission webhook it calls (user "*" of the
+# admission kubeconfig), so a webhook can require mutual TLS (kubedl-webhook --client-ca-file).
+bash "$gen" ca "$dir/pki" webhook-client-ca
+bash "$gen" client "$dir/pki" apiserver-webhook-client "$dir/pki/webhook-client-ca" kube-apiserver-webhook-client
+cat > "$dir/admission-kubeconfig.yaml" <<KC
+apiVersion: v1
+kind: Config
+users:
+- name: "*"
+  user:
+    client-certificate: $dir/pki/apiserver-webhook-client.crt
+    client-key: $dir/pki/apiserver-webhook-client.key
+KC
+cat > "$dir/admission.yaml" <<ADM
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: MutatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $dir/admission-kubeconfig.yaml
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $dir/admission-kubeconfig.yaml
+ADM
 openssl genrsa -out "$dir/pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$dir/pki/sa.key" -pubout -out "$dir/pki/sa.pub" 2>/dev/null
 
@@ -132,7 +163,7 @@ start kube-apiserver "$k8s/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   --bind-address "$api_ip" --advertise-address "$api_ip" --secure-port "$APISERVER_PORT" \
   --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
-  --client-ca-file "$dir/pki/ca.crt" \
+  --client-ca-file "$dir/pki/ca.crt" --admission-control-config-file "$dir/admission.yaml" \
   --service-account-issuer "https://$api_ip:$APISERVER_PORT" \
   --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
   --service-cluster-ip-range 10.0.0.0/16 --allow-privileged=true "${api_mode[@]}" \
@@ -193,6 +224,7 @@ KUBECTL=$k8s/kubectl
 HELM=$cache/bin/helm-$HELM_VERSION-k8s$K8S_VERSION/helm
 K8S_BIN=$k8s
 KUBEDL_CLUSTER_DIR=$dir
+WEBHOOK_CLIENT_CA=$dir/pki/webhook-client-ca.crt
 ENV
 
 log "creating $nodes fake nodes"

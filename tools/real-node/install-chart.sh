@@ -25,6 +25,9 @@ bash "$repo/tools/controlplane/import-images.sh" "$build"/images/*.tar
 
 "$KUBECTL" apply --server-side -f "$repo/test/integration/gang/crds/scheduler-plugins-podgroup.yaml" >/dev/null
 "$KUBECTL" create namespace kubedl-system --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+# values.yaml has the webhook require the client certificate the API server presents to webhooks.
+"$KUBECTL" -n kubedl-system create configmap kubedl-apiserver-webhook-client-ca \
+  --from-file=ca.crt="$WEBHOOK_CLIENT_CA" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
 start=$SECONDS
 "$HELM" upgrade --install kubedl "$repo/charts/kubedl" -n kubedl-system \
   -f "$repo/tools/real-node/values.yaml" "$@" --wait --timeout 300s >/dev/null

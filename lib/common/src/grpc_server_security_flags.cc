@@ -21,19 +21,23 @@ namespace kubedl::common {
 
 const char* GrpcServerSecurity::Name() const {
   if (!tls) return "plaintext";
-  return client_ca_file.empty() ? "TLS" : "mutual TLS";
+  return tls->client_ca_file.empty() ? "TLS" : "mutual TLS";
 }
 
 absl::StatusOr<GrpcServerSecurity> GrpcServerSecurityFromFlags(const std::string& address) {
   if (FLAGS_tls_cert_file.empty() != FLAGS_tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls-cert-file and --tls-key-file go together");
   }
+  if (!FLAGS_tls_client_ca_file.empty() && FLAGS_tls_cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca-file needs TLS: give --tls-cert-file and --tls-key-file too");
+  }
   GrpcServerSecurity security;
-  security.client_ca_file = FLAGS_tls_client_ca_file;
   security.insecure_plaintext = FLAGS_insecure_plaintext;
   if (!FLAGS_tls_cert_file.empty()) {
     security.tls = TlsFiles{.cert_file = FLAGS_tls_cert_file,
                             .key_file = FLAGS_tls_key_file,
+                            .client_ca_file = FLAGS_tls_client_ca_file,
                             .reload_check_interval = std::chrono::minutes(1)};
     return security;
   }

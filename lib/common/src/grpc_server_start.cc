@@ -24,10 +24,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const GrpcServerOptions& server) {
   const std::optional<TlsFiles>& tls = server.tls;
   if (!tls) {
-    if (!server.client_ca_file.empty()) {
-      return absl::InvalidArgumentError(
-          "a gRPC client CA needs TLS: give the server a certificate and key too");
-    }
     if (!server.insecure_plaintext) {
       return absl::FailedPreconditionError(
           "gRPC without TLS needs an explicit insecure_plaintext (--insecure-plaintext): give a "
@@ -41,15 +37,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   }
   RETURN_IF_ERROR(CheckPemFile(tls->cert_file, "gRPC TLS certificate"));
   RETURN_IF_ERROR(CheckPemFile(tls->key_file, "gRPC TLS key"));
-  const bool mutual = !server.client_ca_file.empty();
-  if (mutual) RETURN_IF_ERROR(CheckPemFile(server.client_ca_file, "gRPC client CA"));
+  const bool mutual = !tls->client_ca_file.empty();
+  if (mutual) RETURN_IF_ERROR(CheckPemFile(tls->client_ca_file, "gRPC client CA"));
   const auto refresh = std::max<std::chrono::seconds::rep>(
       1, std::chrono::duration_cast<std::chrono::seconds>(tls->reload_check_interval).count());
   // One provider watches all three files, so a renewed certificate, key or CA bundle reaches new
   // handshakes without a restart (connections already open keep what they agreed on).
   auto provider = mutual
                       ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-                            tls->key_file, tls->cert_file, server.client_ca_file,
+                            tls->key_file, tls->cert_file, tls->client_ca_file,
                             static_cast<unsigned int>(refresh))
                       : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
                             tls->key_file, tls->cert_file, static_cast<unsigned int>(refresh));

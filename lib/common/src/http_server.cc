@@ -102,7 +102,13 @@ class ConnectionImpl : public Connection,
         self->stream_.async_handshake(
             net::ssl::stream_base::server,
             [self](beast::error_code ec) {
-              if (ec) return self->CloseNow();
+              if (ec) {
+                // With client certificates required this is how a refused caller shows; one line
+                // per 100, so a port scan cannot flood the log.
+                LOG_EVERY_N(WARNING, 100) << "TLS handshake failed (" << google::COUNTER
+                                          << " so far): " << ec.message();
+                return self->CloseNow();
+              }
               self->ReadHeader();
             });
       } else {
@@ -438,7 +444,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(HttpServerOptions op
                                                             HttpRoutes routes) {
   std::unique_ptr<ReloadingTlsContext> tls;
   if (options.tls) {
-    auto loaded = ReloadingTlsContext::Create(options.tls->cert_file, options.tls->key_file);
+    auto loaded = ReloadingTlsContext::Create(options.tls->cert_file, options.tls->key_file,
+                                              options.tls->client_ca_file);
     if (!loaded.ok()) return loaded.status();
     tls = *std::move(loaded);
   }

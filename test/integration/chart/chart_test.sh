@@ -29,6 +29,13 @@ h lint "$chart" --strict | tee "$work/lint.txt"
 grep -q "0 chart(s) failed" "$work/lint.txt" || fail "helm lint failed"
 
 k create namespace "$ns" >/dev/null
+# values/cert-manager.yaml renders cert-manager's kinds: their CRDs, at the pinned version, make
+# the dry run check each Issuer and Certificate against cert-manager's own schema.
+source "$repo/tools/controlplane/versions.env"
+cert_manager_crds=$(bash "$repo/tools/controlplane/go-module-files.sh" github.com/cert-manager/cert-manager \
+  "$CERT_MANAGER_VERSION" deploy/crds) || fail "cannot fetch cert-manager $CERT_MANAGER_VERSION's CRDs"
+k apply --server-side --force-conflicts -f "$cert_manager_crds" >/dev/null
+k wait --for=condition=Established --timeout=60s crd/certificates.cert-manager.io crd/issuers.cert-manager.io >/dev/null
 echo "--- server-side dry run of every value set"
 for values in default "$here"/values/*.yaml; do
   args=(); [ "$values" = default ] || args=(-f "$values")
@@ -39,6 +46,9 @@ for values in default "$here"/values/*.yaml; do
     || { cat "$work/dry.txt" >&2; fail "the API server refused the objects of $(basename "$values")"; }
   echo "  $(basename "$values"): $count objects accepted"
 done
+cm_objects=$(h template "$release" "$chart" -n "$ns" -f "$here/values/cert-manager.yaml" | grep -c '^apiVersion: cert-manager.io/v1')
+[ "$cm_objects" -ge 8 ] || fail "values/cert-manager.yaml rendered $cm_objects cert-manager objects, want 8 or more"
+echo "  of which $cm_objects cert-manager objects, checked against cert-manager $CERT_MANAGER_VERSION's CRDs"
 
 echo "--- helm schema refuses a bad value"
 if h template "$release" "$chart" --set reconciler.mode=sometimes >/dev/null 2>"$work/err.txt"; then

@@ -10,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
@@ -400,6 +402,72 @@ TEST_P(GangAuthorizationTest, APodGroupTheApiServerRefusesAsTooLargeIsInvalidArg
   EXPECT_EQ(api.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(api.error_message(), HasSubstr("too large"));
   EXPECT_TRUE(kube::IsNotFound(PodGroup("heavy").status()));
+}
+
+TEST_P(GangAuthorizationTest, AnApiServerFailureIsUnavailableAndTheRetrySucceeds) {
+  const v1::JobRef job = CreateTfJob("blocked");
+  // A real 5xx from the real API server: a validating webhook for this namespace's PodGroups
+  // that nothing serves, with failurePolicy Fail, makes every PodGroup write a 500
+  // ("failed calling webhook"), as an admission webhook that is down does in a cluster.
+  const kube::ResourceRef webhooks{"admissionregistration.k8s.io", "v1",
+                                   "validatingwebhookconfigurations", false};
+  const std::string name = ns() + "-down";
+  Object config = {
+      {"apiVersion", "admissionregistration.k8s.io/v1"},
+      {"kind", "ValidatingWebhookConfiguration"},
+      {"metadata", {{"name", name}}},
+      {"webhooks",
+       Object::array(
+           {{{"name", "down.gang-authz.kubedl.io"},
+             {"admissionReviewVersions", Object::array({"v1"})},
+             {"sideEffects", "None"},
+             {"failurePolicy", "Fail"},
+             {"timeoutSeconds", 2},
+             {"clientConfig", {{"url", "https://127.0.0.1:1/down"}}},
+             {"namespaceSelector",
+              {{"matchLabels", {{"kubernetes.io/metadata.name", ns()}}}}},
+             {"rules", Object::array({{{"apiGroups", Object::array({"scheduling.volcano.sh"})},
+                                       {"apiVersions", Object::array({"*"})},
+                                       {"resources", Object::array({"podgroups"})},
+                                       {"operations", Object::array({"CREATE", "UPDATE"})}}})}}})}};
+  ASSERT_TRUE(client().Create(webhooks, "", config).ok());
+  // Cluster-scoped: it would outlive the test's namespace if an assertion ended the test early.
+  absl::Cleanup remove_webhook = [&] { client().Delete(webhooks, "", name).IgnoreError(); };
+  // The API server takes the configuration up within a moment: wait until a write fails.
+  absl::Status probe = absl::OkStatus();
+  for (int i = 0; i < 100 && probe.ok(); ++i) {
+    const std::string probe_name = absl::StrCat("probe-", i);
+    probe = client()
+                .Create(kVolcanoPodGroups, ns(),
+                        {{"apiVersion", "scheduling.volcano.sh/v1beta1"},
+                         {"kind", "PodGroup"},
+                         {"metadata", {{"name", probe_name}}},
+                         {"spec", {{"minMember", 1}}}})
+                .status();
+    if (probe.ok()) {
+      ASSERT_TRUE(client().Delete(kVolcanoPodGroups, ns(), probe_name).ok());
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+  ASSERT_EQ(kube::HttpCode(probe), 500) << probe;
+
+  grpc::Status down = CallEnsure(Ensure(job, 2));
+  Record("EnsureGang while the API server answers 500 (a webhook down)", down);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(down.error_message(), HasSubstr("failed calling webhook"));
+
+  // UNAVAILABLE said: retry with backoff. Once the API server recovers, the same call works.
+  ASSERT_TRUE(client().Delete(webhooks, "", name).ok());
+  std::move(remove_webhook).Cancel();
+  grpc::Status retried = down;
+  for (int i = 0; i < 100 && !retried.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    retried = CallEnsure(Ensure(job, 2));
+  }
+  EXPECT_TRUE(retried.ok()) << retried.error_message();
+  absl::StatusOr<Object> made = PodGroup("blocked");
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ((*made)["spec"]["minMember"], 2);
 }
 
 TEST_P(GangAuthorizationTest, TheReconcilersCallsForALiveJobStillWork) {

@@ -4,7 +4,7 @@
 # Validating WebhookConfiguration (url + caBundle) whose names are unique to this run and whose
 # namespaceSelector matches only this run's namespace.
 #   webhook_test.sh SCENARIO WEBHOOK_BINARY REPO
-# Scenarios: examples | mistakes | legacy | rotation
+# Scenarios: examples | mistakes | legacy | rotation | memory | mutual-tls
 set -euo pipefail
 scenario=$1 webhook=$2 repo=$3
 : "${KUBECTL:?KUBECTL must point at kubectl}" "${KUBECONFIG:?KUBECONFIG must be set}"
@@ -28,16 +28,30 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # --- certificate, webhook process -------------------------------------------------------------
 bash "$repo/tools/certs/gen.sh" ca "$work" ca
 bash "$repo/tools/certs/gen.sh" server "$work" server "$work/ca" 127.0.0.1,localhost
+# mutual-tls: the webhook trusts the CA of the client certificate the API server presents
+# (tools/controlplane/up.sh) and one of this test's own, whose certificate `caller` the test
+# uses; `stranger`'s CA it does not trust.
+client_ca=() caller=()
+if [ "$scenario" = mutual-tls ]; then
+  : "${WEBHOOK_CLIENT_CA:?no WEBHOOK_CLIENT_CA in the control plane env: restart it with make cluster-down}"
+  bash "$repo/tools/certs/gen.sh" ca "$work" clients
+  bash "$repo/tools/certs/gen.sh" client "$work" caller "$work/clients" webhook-test
+  bash "$repo/tools/certs/gen.sh" ca "$work" other
+  bash "$repo/tools/certs/gen.sh" client "$work" stranger "$work/other" webhook-test
+  cat "$WEBHOOK_CLIENT_CA" "$work/clients.crt" > "$work/trusted-clients.crt"
+  client_ca=(--client-ca-file="$work/trusted-clients.crt")
+  caller=(--cert "$work/caller.crt" --key "$work/caller.key")
+fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$webhook" --bind-address=127.0.0.1 --port="$port" --health-port=0 \
   --cert-file="$work/server.crt" --key-file="$work/server.key" --cert-reload-interval-ms=200 \
-  >"$work/webhook.log" 2>&1 &
+  "${client_ca[@]}" >"$work/webhook.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
-  curl -sf --cacert "$work/ca.crt" "https://127.0.0.1:$port/readyz" >/dev/null && break
+  curl -sf --cacert "$work/ca.crt" "${caller[@]}" "https://127.0.0.1:$port/readyz" >/dev/null && break
   sleep 0.1
 done
-curl -sf --cacert "$work/ca.crt" "https://127.0.0.1:$port/readyz" >/dev/null ||
+curl -sf --cacert "$work/ca.crt" "${caller[@]}" "https://127.0.0.1:$port/readyz" >/dev/null ||
   { cat "$work/webhook.log"; echo "webhook did not start" >&2; exit 1; }
 
 # --- CRDs, namespace, webhook registrations ---------------------------------------------------
@@ -315,7 +329,33 @@ scenario_rotation() {
     TFJob rotated-bad 'r["Worker"]["replicas"] = -1'
 }
 
-"scenario_$scenario"
+scenario_mutual_tls() {
+  # Through the API server, which presents its webhook client certificate: defaulted, refused.
+  job TFJob over-mtls 'pass' | k apply -n "$ns" -f - || fail "apply over mutual TLS"
+  expect_json tfjob over-mtls spec/tfReplicaSpecs/Worker/restartPolicy '"Never"'
+  refused "validating over mutual TLS" 'spec.tfReplicaSpecs[Worker].replicas: Invalid value: -1' \
+    TFJob mtls-bad 'r["Worker"]["replicas"] = -1'
+  # Straight to the port: without a certificate, or with one another CA signed, nothing is served.
+  local body='{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}' url
+  url="https://127.0.0.1:$port/validate-kubeflow-org-v1-tfjob"
+  for who in none stranger; do
+    local cert=()
+    [ "$who" = stranger ] && cert=(--cert "$work/stranger.crt" --key "$work/stranger.key")
+    if out=$(curl -sS --max-time 10 --cacert "$work/ca.crt" "${cert[@]}" -H 'Content-Type: application/json' \
+        -d "$body" "$url" 2>&1); then
+      fail "a caller with certificate '$who' was served: $out"
+    else
+      echo "  ok  caller with certificate '$who' refused: $(tail -1 <<< "$out")"
+    fi
+  done
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/ca.crt" "${caller[@]}" \
+    -H 'Content-Type: application/json' -d "$body" "$url")
+  [ "$code" = 400 ] && echo "  ok  the trusted caller is served (a review without a request: $code)" \
+    || fail "the trusted caller got HTTP $code, want 400"
+  grep -q "TLS handshake failed" "$work/webhook.log" || fail "the webhook logged no refused handshake"
+}
+
+"scenario_${scenario//-/_}"
 kill -0 "$pid" || fail "webhook died"
 if [ "$failures" -gt 0 ]; then
   echo "--- webhook log"; tail -20 "$work/webhook.log"

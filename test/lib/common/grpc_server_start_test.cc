@@ -126,12 +126,6 @@ TEST(CommonGrpcServer, NeitherTlsNorAnExplicitPlaintextChoiceRefusesToStart) {
   EXPECT_THAT(std::string(started.status().message()), HasSubstr("--insecure-plaintext"));
 }
 
-TEST(CommonGrpcServer, AClientCaWithoutTlsIsInvalid) {
-  absl::StatusOr<GrpcServer> started = StartGrpcServer(
-      {.address = "127.0.0.1", .client_ca_file = "/nonexistent/ca.crt", .insecure_plaintext = true});
-  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
-}
-
 TEST(CommonGrpcServer, AnUnreadableTlsFileRefusesToStartNamingIt) {
   absl::StatusOr<GrpcServer> started = StartGrpcServer(
       {.address = "127.0.0.1",

@@ -325,5 +325,79 @@ TEST_F(TlsServerTest, HalfWrittenRotationKeepsServingTheOldCertificate) {
   EXPECT_NE(serial, old_serial);
 }
 
+// With TLS 1.3 a client's handshake completes before the server has checked its certificate: a
+// refused client learns it from the alert that ends its first request.
+bool Refused(TestClient& client) {
+  if (client.handshake_error()) return true;
+  http::response<http::string_body> res;
+  return static_cast<bool>(client.Send(http::request<http::string_body>(http::verb::get, "/echo", 11), &res));
+}
+
+class MutualTlsServerTest : public TlsServerTest {
+ protected:
+  void SetUp() override {
+    TlsServerTest::SetUp();
+    Gen("ca " + dir_.string() + " clients");
+    Gen("client " + dir_.string() + " caller " + dir_.string() + "/clients kube-apiserver");
+    Gen("ca " + dir_.string() + " other");
+    Gen("client " + dir_.string() + " stranger " + dir_.string() + "/other kube-apiserver");
+  }
+  HttpServerOptions MutualOptions() {
+    HttpServerOptions options = TlsOptions();
+    options.tls->client_ca_file = (dir_ / "clients.crt").string();
+    return options;
+  }
+  ClientTls As(const std::string& name) {
+    return {.ca_file = (dir_ / "ca.crt").string(),
+            .cert_file = (dir_ / (name + ".crt")).string(),
+            .key_file = (dir_ / (name + ".key")).string()};
+  }
+};
+
+TEST_F(MutualTlsServerTest, ServesAClientWhoseCertificateTheClientCaSigned) {
+  auto server = Start(MutualOptions());
+  TestClient client(server->port(), As("caller"));
+  ASSERT_FALSE(client.handshake_error()) << client.handshake_error().message();
+  EXPECT_EQ(client.Get("/echo").result_int(), 200);
+  EXPECT_EQ(client.Get("/echo").result_int(), 200);  // and keeps the connection
+}
+
+TEST_F(MutualTlsServerTest, RefusesAClientWithoutACertificate) {
+  auto server = Start(MutualOptions());
+  TestClient client(server->port(), Ca());
+  EXPECT_TRUE(Refused(client));
+}
+
+TEST_F(MutualTlsServerTest, RefusesACertificateAnotherCaSigned) {
+  auto server = Start(MutualOptions());
+  TestClient client(server->port(), As("stranger"));
+  EXPECT_TRUE(Refused(client));
+}
+
+TEST_F(MutualTlsServerTest, AClientCaReplacedOnDiskIsTrustedWithoutRestart) {
+  auto server = Start(MutualOptions());
+  TestClient before(server->port(), As("caller"));
+  ASSERT_FALSE(Refused(before));
+  std::filesystem::copy_file(dir_ / "other.crt", dir_ / "next-clients.crt");
+  std::filesystem::rename(dir_ / "next-clients.crt", dir_ / "clients.crt");
+  bool stranger_served = false;
+  for (int i = 0; i < 100 && !stranger_served; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    TestClient stranger(server->port(), As("stranger"));
+    stranger_served = !Refused(stranger);
+  }
+  EXPECT_TRUE(stranger_served);
+  TestClient caller(server->port(), As("caller"));
+  EXPECT_TRUE(Refused(caller));  // the old CA is no longer trusted for new connections
+}
+
+TEST_F(MutualTlsServerTest, AMissingClientCaFileIsAStartError) {
+  auto options = MutualOptions();
+  options.tls->client_ca_file = (dir_ / "nope.crt").string();
+  auto server = StartHttpServer(options, {});
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("nope.crt"));
+}
+
 }  // namespace
 }  // namespace kubedl::common

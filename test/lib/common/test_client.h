@@ -22,6 +22,8 @@ namespace http = beast::http;
 struct ClientTls {
   std::string ca_file;
   int max_version = 0;  // e.g. TLS1_1_VERSION to check refusal; 0 = library default
+  std::string cert_file;  // client certificate and key for mutual TLS; empty: none presented
+  std::string key_file;
 };
 
 class TestClient {
@@ -32,6 +34,10 @@ class TestClient {
     if (tls) {
       ssl_ctx_.load_verify_file(tls->ca_file);
       ssl_ctx_.set_verify_mode(net::ssl::verify_peer);
+      if (!tls->cert_file.empty()) {
+        ssl_ctx_.use_certificate_chain_file(tls->cert_file);
+        ssl_ctx_.use_private_key_file(tls->key_file, net::ssl::context::pem);
+      }
       if (tls->max_version != 0) {
         SSL_CTX_set_min_proto_version(ssl_ctx_.native_handle(), TLS1_VERSION);
         SSL_CTX_set_max_proto_version(ssl_ctx_.native_handle(), tls->max_version);

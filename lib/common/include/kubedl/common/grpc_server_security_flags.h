@@ -14,7 +14,6 @@ namespace kubedl::common {
 
 struct GrpcServerSecurity {
   std::optional<TlsFiles> tls;  // nullopt: plaintext (insecure_plaintext is then true)
-  std::string client_ca_file;
   bool insecure_plaintext = false;
 
   // "plaintext", "TLS" or "mutual TLS", for the start-up log line.
@@ -22,7 +21,8 @@ struct GrpcServerSecurity {
 };
 
 // The security the flags ask for. InvalidArgument when they do not fit together: a certificate
-// without its key (or the reverse), or neither TLS files nor --insecure-plaintext. Plaintext is
+// without its key (or the reverse), a client CA without them, or neither TLS files nor
+// --insecure-plaintext. Plaintext is
 // logged as a warning naming `address`, the port anyone may then call.
 absl::StatusOr<GrpcServerSecurity> GrpcServerSecurityFromFlags(const std::string& address);
 

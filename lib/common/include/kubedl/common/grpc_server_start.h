@@ -3,7 +3,7 @@
 //
 //   kubedl::common::GrpcServerMetrics metrics(*registry);
 //   absl::StatusOr<kubedl::common::GrpcServer> grpc = kubedl::common::StartGrpcServer(
-//       {.address = "127.0.0.1", .port = 9090, .tls = tls, .client_ca_file = ca,
+//       {.address = "127.0.0.1", .port = 9090, .tls = tls,
 //        .services = {&service}, .metrics = &metrics});
 //   ...
 //   grpc->server->Shutdown(deadline);
@@ -30,13 +30,9 @@ struct GrpcServerOptions {
   // Loopback unless told otherwise: a service in a pod binds its pod IP, never every address.
   std::string address = "127.0.0.1";
   int port = 0;  // 0 picks a free port (see GrpcServer::port)
-  // TLS when set, the files re-read every reload_check_interval (whole seconds, at least one).
+  // TLS when set (mutual with tls->client_ca_file), the files re-read every
+  // reload_check_interval (whole seconds, at least one).
   std::optional<TlsFiles> tls;
-  // With tls: PEM bundle of the CAs that sign the callers' certificates. When set, every caller
-  // must present a certificate that verifies against it (mutual TLS) or its handshake fails;
-  // re-read with the other files, so a renewed CA is picked up without a restart. Empty: any
-  // caller may connect (server-only TLS).
-  std::string client_ca_file;
   // Without tls the server refuses to start unless this is true: plaintext is a deliberate
   // choice (local development, tests), never what a forgotten flag gives.
   bool insecure_plaintext = false;

@@ -45,6 +45,11 @@ using HttpRoutes = std::map<std::string, HttpHandler, std::less<>>;
 struct TlsFiles {
   std::string cert_file;  // PEM certificate chain
   std::string key_file;   // PEM private key
+  // PEM bundle of the CAs that sign the callers' certificates. When set, every caller must
+  // present a certificate that verifies against it (mutual TLS) or its handshake fails; re-read
+  // with the other files, so a renewed CA is picked up without a restart. Empty: any caller may
+  // connect (server-only TLS).
+  std::string client_ca_file;
   // How often the files' modification times are checked; a change loads them into a new TLS
   // context used by new connections (existing connections keep theirs). A pair that fails to
   // load (e.g. the key written after the certificate) keeps the old one and is retried.

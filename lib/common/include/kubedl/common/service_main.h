@@ -21,8 +21,14 @@ namespace kubedl::common {
 
 // Parses the command line (gflags; `usage` is --help's first line), logs to stderr (glog), and
 // installs glog's failure signal handler so that a crash (SIGSEGV, SIGABRT, SIGBUS, SIGILL,
-// SIGFPE) logs the stack trace of the thread that crashed before the process dies.
+// SIGFPE) logs the stack trace of the thread that crashed before the process dies. Turns off
+// abseil's mutex deadlock detection (DisableMutexDeadlockDetection).
 void InitService(int* argc, char*** argv, const char* usage);
+
+// Turns off abseil's lock-order tracking, which the packaged abseil leaves on. Programs that
+// call gRPC under load without InitService (benchmark drivers) call it to measure what a
+// service does.
+void DisableMutexDeadlockDetection();
 
 // Blocks SIGTERM and SIGINT in the calling thread and so in every thread it starts afterwards:
 // from then on they wait for WaitForShutdownSignal instead of ending the process, so a stop is
