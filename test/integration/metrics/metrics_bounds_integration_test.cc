@@ -1,6 +1,8 @@
 // Issue 18: what a caller of the MetricsSink port can make kubedl-metrics store, against the real
 // process over real gRPC on loopback. Each test is one of the issue's probes, now refused or held
-// within a flag's bound; figures (RSS from /proc/<pid>/status, page sizes) are printed.
+// within a flag's bound; figures (RSS from /proc/<pid>/status, page sizes) are printed. The
+// probes live in bound_probes.h; metrics_bounds_bench runs them without the bounds for the
+// "before" figures.
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -11,27 +13,26 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "kubedl/metrics/job_events.h"
 #include "kubedl/v1/metrics.grpc.pb.h"
+#include "test/integration/metrics/bound_probes.h"
 #include "test/integration/metrics/metrics_process.h"
 
 namespace kubedl::metrics {
 namespace {
 
+using testing::DistinctNamespacesOutcome;
+using testing::EventRequest;
+using testing::FakeReconcilerSnapshotsOutcome;
 using testing::MetricsProcess;
+using testing::MillionPodExitsOutcome;
 using testing::ParseExposition;
 
 constexpr double kMiB = 1024.0 * 1024.0;
-
-v1::ReportRequest EventRequest(v1::JobEvent event) {
-  v1::ReportRequest request;
-  *request.mutable_event() = std::move(event);
-  return request;
-}
 
 // The label value of `name` in a series key like `family{kind="TFJob",namespace="x"}`.
 std::string LabelIn(const std::string& series, const std::string& name) {
@@ -45,37 +46,23 @@ std::string LabelIn(const std::string& series, const std::string& name) {
 class MetricsBoundsTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> flags = {}) {
-    process_ = std::make_unique<MetricsProcess>(KUBEDL_METRICS_BINARY, testing::FreeLoopbackPort(),
-                                                testing::FreeLoopbackPort());
-    ASSERT_TRUE(process_->Start(absl::Seconds(20), std::move(flags)))
-        << "kubedl-metrics did not become ready";
-    stub_ = v1::MetricsSink::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", process_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
+    absl::StatusOr<testing::ProbedMetrics> started =
+        testing::StartProbedMetrics(KUBEDL_METRICS_BINARY, std::move(flags));
+    ASSERT_TRUE(started.ok()) << "kubedl-metrics did not become ready: " << started.status();
+    process_ = std::move(started->process);
+    stub_ = std::move(started->stub);
   }
 
   // One Report stream: writes what `next` produces until it returns false; the server's answer.
   v1::ReportSummary Report(const std::function<bool(v1::ReportRequest&)>& next) {
-    grpc::ClientContext context;
-    v1::ReportSummary summary;
-    auto writer = stub_->Report(&context, &summary);
-    v1::ReportRequest request;
-    while (next(request)) {
-      if (!writer->Write(request, grpc::WriteOptions().set_buffer_hint())) break;
-      request.Clear();
-    }
-    writer->WritesDone();
-    const grpc::Status status = writer->Finish();
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return summary;
+    return Finished(testing::Report(*stub_, next));
   }
   v1::ReportSummary Report(std::vector<v1::ReportRequest> requests) {
-    size_t i = 0;
-    return Report([&](v1::ReportRequest& r) {
-      if (i == requests.size()) return false;
-      r = std::move(requests[i++]);
-      return true;
-    });
+    return Finished(testing::Report(*stub_, std::move(requests)));
+  }
+  static v1::ReportSummary Finished(const testing::ReportOutcome& outcome) {
+    EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    return outcome.summary;
   }
 
   double Rejected(const std::map<std::string, double>& page, const std::string& reason) {
@@ -100,82 +87,32 @@ class MetricsBoundsTest : public ::testing::Test {
   // `count` JobCreated events, each a job in its own namespace; the page after them and the
   // process's growth in resident bytes.
   std::pair<std::string, int64_t> SendJobsInDistinctNamespaces(int count) {
-    const int64_t rss_before = process_->ResidentBytes();
-    int i = 0;
-    const v1::ReportSummary summary = Report([&](v1::ReportRequest& r) {
-      if (i == count) return false;
-      *r.mutable_event() = JobCreatedEvent(
-          MakeJobKey(absl::StrCat("uid-", i), "TFJob", absl::StrCat("ns-", i), "j"), now_);
-      ++i;
-      return true;
-    });
-    EXPECT_EQ(summary.accepted(), count);
-    const absl::Time scrape_start = absl::Now();
-    std::string text = process_->ScrapeText(absl::Seconds(60));
-    const absl::Duration scrape_time = absl::Now() - scrape_start;
-    const int64_t rss_after = process_->ResidentBytes();
-    std::printf("%d namespaces: /metrics %zu bytes in %s; RSS %.1f MiB -> %.1f MiB\n", count,
-                text.size(), absl::FormatDuration(scrape_time).c_str(), rss_before / kMiB,
-                rss_after / kMiB);
-    return {std::move(text), rss_after - rss_before};
+    DistinctNamespacesOutcome outcome =
+        testing::SendJobsInDistinctNamespaces(*process_, *stub_, count, now_);
+    EXPECT_EQ(Finished(outcome.report).accepted(), count);
+    std::printf("%s\n", outcome.Describe().c_str());
+    return {std::move(outcome.footprint.page), outcome.footprint.RssGrowth()};
   }
 
   // 1M PodExited events on one job after a warm-up of 20,000 on another; every distinct exit
   // must be counted. Returns the process's growth in resident bytes over the million.
   int64_t MillionPodExitsGrowth() {
-    auto exits = [&](const v1::JobKey& key, int count) {
-      int i = 0;
-      return Report([&, count](v1::ReportRequest& r) {
-        if (i == count) return false;
-        *r.mutable_event() =
-            PodExitedEvent(key, now_, now_, "w0", absl::StrCat(key.uid(), "-pod-", i), 137);
-        ++i;
-        return true;
-      });
-    };
-    // Warm gRPC's buffers and the allocator with the same traffic first.
-    EXPECT_EQ(exits(MakeJobKey("warm-up", "TFJob", "team-a", "w"), 20'000).accepted(), 20'000);
-    const int64_t before = process_->ResidentBytes();
-    const absl::Time start = absl::Now();
-    EXPECT_EQ(exits(MakeJobKey("one-job", "TFJob", "team-a", "j"), 1'000'000).accepted(),
-              1'000'000);
-    const int64_t after = process_->ResidentBytes();
-    EXPECT_EQ(process_->Scrape()["kubedl_pods_exit_code_total{code=\"137\",kind=\"TFJob\"}"],
-              1'020'000)
-        << "every distinct pod exit is counted";
-    std::printf("1M PodExited on one job in %s: RSS %.1f -> %.1f MiB (+%.1f MiB)\n",
-                absl::FormatDuration(absl::Now() - start).c_str(), before / kMiB, after / kMiB,
-                (after - before) / kMiB);
-    return after - before;
+    const MillionPodExitsOutcome outcome = testing::MillionPodExits(*process_, *stub_, now_);
+    EXPECT_EQ(Finished(outcome.warm_up).accepted(), 20'000);
+    EXPECT_EQ(Finished(outcome.million).accepted(), 1'000'000);
+    EXPECT_EQ(outcome.exits_counted, 1'020'000) << "every distinct pod exit is counted";
+    std::printf("%s\n", outcome.Describe().c_str());
+    return outcome.footprint.RssGrowth();
   }
 
   // kFakes reconcilers each send the first part (kJobsPerPart jobs) of a snapshot and never the
   // rest. The stream's summary and the process's growth in resident bytes.
-  static constexpr int kFakes = 40;
-  static constexpr int kJobsPerPart = 20'000;
+  static constexpr int kFakes = FakeReconcilerSnapshotsOutcome::kFakes;
   std::pair<v1::ReportSummary, int64_t> SendIncompleteSnapshotsOfFakeReconcilers() {
-    const int64_t before = process_->ResidentBytes();
-    int fake = 0;
-    const v1::ReportSummary summary = Report([&](v1::ReportRequest& r) {
-      if (fake == kFakes) return false;
-      v1::LiveJobsSnapshot& part = *r.mutable_snapshot();
-      part.set_reconciler_id(absl::StrCat("fake-", fake));
-      part.set_generation(1);
-      part.set_last(false);
-      for (int j = 0; j < kJobsPerPart; ++j) {
-        *part.add_jobs() = MakeLiveJob(
-            MakeJobKey(absl::StrCat("f", fake, "-", j), "TFJob", "team-a", "job"), "Running");
-      }
-      ++fake;
-      return true;
-    });
-    const int64_t after = process_->ResidentBytes();
-    std::printf("%d fake reconcilers, one incomplete %d-job snapshot each: %lld accepted, %lld "
-                "refused; RSS %.1f -> %.1f MiB (+%.1f MiB)\n",
-                kFakes, kJobsPerPart, static_cast<long long>(summary.accepted()),
-                static_cast<long long>(summary.rejected()), before / kMiB, after / kMiB,
-                (after - before) / kMiB);
-    return {summary, after - before};
+    const FakeReconcilerSnapshotsOutcome outcome =
+        testing::SendIncompleteSnapshotsOfFakeReconcilers(*process_, *stub_);
+    std::printf("%s\n", outcome.Describe().c_str());
+    return {Finished(outcome.report), outcome.footprint.RssGrowth()};
   }
 
   const absl::Time now_ = absl::Now();
@@ -217,12 +154,6 @@ TEST_F(MetricsBoundsTest, NamespacesBeyondTheCapAggregateIntoOther) {
   EXPECT_LT(rss_growth, 120 * kMiB);
 }
 
-// Run by hand for the figures without a cap (--gtest_also_run_disabled_tests).
-TEST_F(MetricsBoundsTest, DISABLED_HundredThousandNamespacesWithoutACap) {
-  Start({"--max_namespaces=1000000"});
-  SendJobsInDistinctNamespaces(100'000);
-}
-
 TEST_F(MetricsBoundsTest, SeriesOfAForgottenNamespaceAreRemoved) {
   Start({"--retention=3s"});
   const absl::Time t = absl::Now();
@@ -260,14 +191,8 @@ TEST_F(MetricsBoundsTest, MillionPodExitsOnOneJobHoldBoundedMemory) {
   Start();  // the default --max-pod-exits-per-job=1000
   const int64_t growth = MillionPodExitsGrowth();
   // Without the bound the 1M pod UIDs took +129 MiB (issue 18), and +32 MiB even as the hashes
-  // the service now keeps (DISABLED_MillionPodExitsOnOneJobWithoutTheBound).
+  // the service now keeps (metrics_bounds_bench, bench/metrics/).
   EXPECT_LT(growth, 8 * kMiB);
-}
-
-// Run by hand to see the cost the bound removes (--gtest_also_run_disabled_tests).
-TEST_F(MetricsBoundsTest, DISABLED_MillionPodExitsOnOneJobWithoutTheBound) {
-  Start({"--max_pod_exits_per_job=2000000"});
-  MillionPodExitsGrowth();
 }
 
 TEST_F(MetricsBoundsTest, FakeReconcilerSnapshotsBeyondTheCapAreRefused) {
@@ -290,12 +215,6 @@ TEST_F(MetricsBoundsTest, FakeReconcilerSnapshotsBeyondTheCapAreRefused) {
       MakeLiveJob(MakeJobKey("r1", "TFJob", "team-b", "job"), "Running");
   EXPECT_EQ(Report({real}).accepted(), 1);
   EXPECT_EQ(process_->Scrape()["kubedl_jobs_running{kind=\"TFJob\",namespace=\"team-b\"}"], 1);
-}
-
-// Run by hand for the figures without the caps (--gtest_also_run_disabled_tests).
-TEST_F(MetricsBoundsTest, DISABLED_FakeReconcilerSnapshotsWithoutTheCaps) {
-  Start({"--max_incomplete_snapshots=1000", "--max_reconcilers=1000"});
-  SendIncompleteSnapshotsOfFakeReconcilers();
 }
 
 TEST_F(MetricsBoundsTest, FarFutureTimestampIsRejected) {
