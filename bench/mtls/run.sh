@@ -5,13 +5,21 @@
 #      the figure is the EnsureGang(exists) pass (answered from the cache: the service and its
 #      transport, not the API server) and the BindPod calls.
 #   2. kubedl-metrics: metrics_mtls_driver (one Report stream of EVENTS events).
-# Certificates: the chart's (helm template, test/integration/mtls/chart_certificates.sh).
+#   3. kubedl-webhook, TLS (no client certificate asked) versus mutual TLS (--client-ca-file):
+#      bench/webhook/webhook_review_load (build that target), closed loop, CONNECTIONS keep-alive
+#      connections for WEBHOOK_SECONDS after a 1 s warm-up, the make_body.py TFJob review POSTed
+#      to /mutate-kubeflow-org-v1-tfjob; each mTLS round first checks that a caller without a
+#      client certificate is refused (the script stops if it is answered).
+# Certificates: the chart's (helm template, test/integration/mtls/chart_certificates.sh) for
+# parts 1-2; for part 3, tools/certs/gen.sh (a server CA and a separate client CA).
 # Usage: bench/mtls/run.sh [build-dir]. Env: ROUNDS (3), JOBS (400), CALLERS (16), PODS (4),
-# EVENTS (100000). Needs the local control plane (KUBEDL_CLUSTER_DIR) for part 1.
+# EVENTS (100000), CONNECTIONS (16), WEBHOOK_SECONDS (5). Needs the local control plane
+# (KUBEDL_CLUSTER_DIR) for part 1.
 set -euo pipefail
 # shellcheck source=../cluster_env.sh
 source "$(dirname "$0")/../cluster_env.sh" "$@"
 ROUNDS=${ROUNDS:-3} JOBS=${JOBS:-400} CALLERS=${CALLERS:-16} PODS=${PODS:-4} EVENTS=${EVENTS:-100000}
+CONNECTIONS=${CONNECTIONS:-16} WEBHOOK_SECONDS=${WEBHOOK_SECONDS:-5}
 work=$(mktemp -d)
 pid= namespaces=()
 cleanup() {
@@ -46,6 +54,8 @@ gang_round() {  # gang_round MODE ROUND -> appends "MODE ensure_exists_rate bind
   "$build/bench/gang/gang_driver" "127.0.0.1:$port" "$ns" "$JOBS" "$CALLERS" "$PODS" "${driver_tls[@]}" \
     > "$work/driver-$mode-$round.txt"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  # Deleted before the next round, so that its garbage collection does not load that round.
+  "$KUBECTL" delete namespace "$ns" --wait=true --timeout=300s >/dev/null
   local exists bind errors
   exists=$(awk '/^EnsureGang\(exists\) +calls/ {sub("rate=", "", $4); sub("/s", "", $4); print $4}' "$work/driver-$mode-$round.txt")
   bind=$(awk '/^BindPod +calls/ {print $0}' "$work/driver-$mode-$round.txt" | sed -E 's/.*p50=([0-9.]+)ms.*/\1/')
@@ -59,16 +69,68 @@ for round in $(seq 1 "$ROUNDS"); do
   gang_round plaintext "$round"
   gang_round mtls "$round"
 done
-python3 - "$work/gang.txt" <<'PY'
-import statistics, sys
-rows = [line.split() for line in open(sys.argv[1])]
-def median(mode, col): return statistics.median(float(r[col]) for r in rows if r[0] == mode)
-p, m = median("plaintext", 1), median("mtls", 1)
-pb, mb = median("plaintext", 2), median("mtls", 2)
-print(f"gang EnsureGang(exists) median: plaintext {p:.0f} calls/s, mutual TLS {m:.0f} calls/s, "
-      f"mTLS/plaintext {m / p:.3f}")
-print(f"gang BindPod p50 median: plaintext {pb:.2f} ms, mutual TLS {mb:.2f} ms")
-PY
+python3 "$repo/bench/mtls/compare_modes.py" "$work/gang.txt" gang EnsureGang-exists-calls/s BindPod-p50-ms errors
 
 echo "--- metrics service: $EVENTS events per run, $ROUNDS rounds per mode"
 "$build/bench/mtls/metrics_mtls_driver" "$build/services/metrics/kubedl-metrics" "$certs" "$ROUNDS" "$EVENTS"
+
+# Part 3: kubedl-webhook, server-side TLS (as the API server calls it without client
+# certificates) against mutual TLS (--client-ca-file), with bench/webhook/webhook_review_load.
+webhook_certs=$work/webhook-certs
+# A server CA and a separate client CA, as in the chart: a serving certificate is no client's.
+bash "$repo/tools/certs/gen.sh" ca "$webhook_certs" server-ca
+bash "$repo/tools/certs/gen.sh" server "$webhook_certs" server "$webhook_certs/server-ca" 127.0.0.1
+bash "$repo/tools/certs/gen.sh" ca "$webhook_certs" client-ca
+bash "$repo/tools/certs/gen.sh" client "$webhook_certs" client "$webhook_certs/client-ca" kube-apiserver
+python3 "$repo/bench/webhook/make_body.py" "$work/review.json"
+
+webhook_round() {  # webhook_round MODE ROUND -> appends "MODE rate p50 p99 errors non2xx" to $work/webhook.txt
+  local mode=$1 round=$2 port flags=() load out
+  port=$(free_port)
+  [ "$mode" = mtls ] && flags=(--client-ca-file="$webhook_certs/client-ca.crt")
+  # No KUBECONFIG: the built-in Pod schema, so the API server is no part of the figure.
+  env -u KUBECONFIG "$build/services/webhook/kubedl-webhook" --bind-address=127.0.0.1 \
+    --port="$port" --health-port=0 --cert-file="$webhook_certs/server.crt" \
+    --key-file="$webhook_certs/server.key" "${flags[@]}" >"$work/webhook-$mode-$round.log" 2>&1 &
+  pid=$!
+  local ready=
+  for _ in $(seq 1 100); do
+    curl -sf --cacert "$webhook_certs/server-ca.crt" --cert "$webhook_certs/client.crt" \
+      --key "$webhook_certs/client.key" "https://127.0.0.1:$port/healthz" >/dev/null && ready=1 && break
+    sleep 0.1
+  done
+  [ -n "$ready" ] || { echo "kubedl-webhook did not start:" >&2; cat "$work/webhook-$mode-$round.log" >&2; exit 1; }
+  load=("$build/bench/webhook/webhook_review_load" --body="$work/review.json"
+        --url="https://127.0.0.1:$port/mutate-kubeflow-org-v1-tfjob" --ca-file="$webhook_certs/server-ca.crt")
+  if [ "$mode" = mtls ]; then
+    # Measuring a path that also answers unauthenticated callers would measure the wrong thing.
+    if "${load[@]}" --connections=1 --duration=0.5 --warmup=0 >"$work/anonymous-$round.txt" 2>&1; then
+      echo "  webhook mtls round $round: a caller WITHOUT a client certificate was answered:" >&2
+      cat "$work/anonymous-$round.txt" >&2
+      exit 1
+    fi
+    echo "  webhook mtls round $round: a caller without a client certificate is refused" \
+         "($(grep -m1 -o 'webhook_review_load: [^(]*' "$work/anonymous-$round.txt" | cut -d' ' -f2-))"
+    load+=(--cert-file="$webhook_certs/client.crt" --key-file="$webhook_certs/client.key")
+  fi
+  if ! "${load[@]}" --connections="$CONNECTIONS" --duration="$WEBHOOK_SECONDS" --warmup=1 \
+       >"$work/load-$mode-$round.txt" 2>"$work/load-$mode-$round.err"; then
+    cat "$work/load-$mode-$round.err" >&2; exit 1
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  out=$(cat "$work/load-$mode-$round.txt")
+  python3 - "$mode" "$out" >> "$work/webhook.txt" <<'PY'
+import sys
+f = dict(kv.split("=", 1) for kv in sys.argv[2].split())
+print(sys.argv[1], f["rate"].removesuffix("/s"), f["p50"].removesuffix("ms"), f["p99"].removesuffix("ms"),
+      f["errors"], f["non2xx"])
+PY
+  echo "  webhook $mode round $round: $out"
+}
+
+echo "--- webhook: mutate, $CONNECTIONS connections closed loop, ${WEBHOOK_SECONDS}s (+1 s warm-up), $ROUNDS rounds per mode"
+for round in $(seq 1 "$ROUNDS"); do
+  webhook_round tls "$round"
+  webhook_round mtls "$round"
+done
+python3 "$repo/bench/mtls/compare_modes.py" "$work/webhook.txt" "webhook mutate" reviews/s p50-ms p99-ms errors non2xx
