@@ -31,7 +31,7 @@ k get nodes
 bash "$repo/tools/demo/stop-services.sh" "$state" >/dev/null 2>&1 || true
 mkdir -p "$state/logs" "$state/pki"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-webhook_port=$(free_port) metrics_grpc=$(free_port) metrics_http=$(free_port)
+webhook_port=$(free_port) webhook_health=$(free_port) metrics_grpc=$(free_port) metrics_http=$(free_port)
 gang_grpc=$(free_port) gang_health=$(free_port) rec_health=$(free_port) rec_metrics=$(free_port)
 
 start() {  # start NAME BINARY ARGS...: background process, log and pid under $state
@@ -57,11 +57,14 @@ k wait --for=condition=Established --timeout=60s "${job_crds[@]}" \
 say "Starting the four services (logs in .local/demo/logs)"
 bash "$repo/tools/certs/gen.sh" ca "$state/pki" ca >/dev/null
 bash "$repo/tools/certs/gen.sh" server "$state/pki" webhook "$state/pki/ca" 127.0.0.1,localhost >/dev/null
+# Mutual TLS: only callers with the client certificate the API server presents to webhooks
+# (tools/controlplane/up.sh) get past the handshake.
 start webhook "$build/services/webhook/kubedl-webhook" --bind-address=127.0.0.1 \
-  --port="$webhook_port" --health-port=0 \
-  --cert-file="$state/pki/webhook.crt" --key-file="$state/pki/webhook.key"
-wait_ready webhook "https://127.0.0.1:$webhook_port/readyz" --cacert "$state/pki/ca.crt"
-echo "  kubedl-webhook         https://127.0.0.1:$webhook_port  (TLS, certificate from a demo CA)"
+  --port="$webhook_port" --health-port="$webhook_health" \
+  --cert-file="$state/pki/webhook.crt" --key-file="$state/pki/webhook.key" \
+  --client-ca-file="$WEBHOOK_CLIENT_CA"
+wait_ready webhook "http://127.0.0.1:$webhook_health/readyz"
+echo "  kubedl-webhook         https://127.0.0.1:$webhook_port  (mutual TLS: the API server's client certificate only)"
 start metrics "$build/services/metrics/kubedl-metrics" --listen-address=127.0.0.1 \
   --grpc-port="$metrics_grpc" --http-port="$metrics_http" --insecure-plaintext
 wait_ready metrics "http://127.0.0.1:$metrics_http/readyz"
