@@ -6,8 +6,9 @@
 //     --body=review.json --ca-file=ca.crt [--cert-file=client.crt --key-file=client.key]
 //     [--connections=16] [--duration=10] [--warmup=1] [--rate=0]
 //
-// --url         https://HOST[:PORT]/PATH[?QUERY]; the server's certificate must be valid for HOST
-//               (a DNS name or an IP address) and chain to --ca-file.
+// --url         https://IP[:PORT]/PATH[?QUERY] (an address, never a name: nothing is looked up);
+//               the server's certificate must be valid for IP
+//               (its IP SANs) and chain to --ca-file.
 // --body        file POSTed as the request body, Content-Type: application/json.
 // --connections keep-alive TLS connections, one thread each, one request in flight each.
 // --duration    seconds measured, after --warmup seconds whose requests are not counted.
@@ -311,14 +312,9 @@ class Connection {
     stream_ = std::make_unique<beast::ssl_stream<tcp::socket>>(ioc_, ctx_);
     served_ = 0;
     SSL* ssl_handle = stream_->native_handle();
-    // The certificate must name the URL's host: an IP address or a DNS name (then also SNI).
+    // The certificate must name the URL's address (main() took only an address).
     boost::system::error_code ec;
-    net::ip::make_address(target_.host, ec);
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
-    bool host_set = ec ? X509_VERIFY_PARAM_set1_host(param, target_.host.c_str(), 0) == 1
-                       : X509_VERIFY_PARAM_set1_ip_asc(param, target_.host.c_str()) == 1;
-    if (ec && SSL_set_tlsext_host_name(ssl_handle, target_.host.c_str()) != 1) host_set = false;
-    if (!host_set) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), target_.host.c_str()) != 1) {
       errors_.Report(absl::StrCat("cannot set the expected server name ", target_.host));
       stream_.reset();
       return false;
@@ -403,10 +399,14 @@ int Main() {
   net::io_context resolver_ioc;
   tcp::resolver resolver(resolver_ioc);
   boost::system::error_code ec;
-  auto endpoints = resolver.resolve(target->host, target->port, ec);
+  // Addresses only, never a name: a benchmark must not ask the host's resolver (which may send
+  // the name off this machine) where its target is.
+  auto endpoints = resolver.resolve(target->host, target->port,
+                                    tcp::resolver::numeric_host | tcp::resolver::numeric_service, ec);
   if (ec) {
-    std::cerr << "resolve " << target->host << ": " << ec.message() << "\n";
-    return 1;
+    std::cerr << "--url: the host must be an IP address (" << target->host << "): " << ec.message()
+              << "\n";
+    return 2;
   }
 
   using std::chrono::duration;

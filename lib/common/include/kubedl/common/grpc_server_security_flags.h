@@ -22,8 +22,8 @@ struct GrpcServerSecurity {
 
 // The security the flags ask for. InvalidArgument when they do not fit together: a certificate
 // without its key (or the reverse), a client CA without them, or neither TLS files nor
-// --insecure-plaintext. Plaintext is
-// logged as a warning naming `address`, the port anyone may then call.
+// --insecure-plaintext. Plaintext is logged as a warning naming `address`, the port anyone may
+// then call.
 absl::StatusOr<GrpcServerSecurity> GrpcServerSecurityFromFlags(const std::string& address);
 
 }  // namespace kubedl::common
