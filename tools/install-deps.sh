@@ -7,7 +7,7 @@ packages=(
   python3-yaml python3-grpcio python3-protobuf
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libssl-dev prometheus-cpp-dev libabsl-dev libgoogle-glog-dev libgflags-dev
-  nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev wrk
   # The optional real node (KUBEDL_REAL_NODES=1): runtime, pod networking, Services, and the
   # static busybox its test image is made of. All small.

@@ -33,6 +33,8 @@ source "$cluster/env"
 export KUBECONFIG KUBECTL
 # shellcheck source=run-training-operator.sh
 source "$here/run-training-operator.sh"
+# shellcheck source=../measure.sh
+source "$here/../measure.sh"
 load=$build/bench/webhook/webhook_review_load
 ours=$build/services/webhook/kubedl-webhook
 for b in "$load" "$ours"; do
@@ -52,8 +54,7 @@ cleanup() {
 trap cleanup EXIT
 python3 "$repo/bench/webhook/make_body.py" "$work/body.json"
 
-tick=$(getconf CLK_TCK)
-cpu_seconds() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+tick=$cmp_tick
 # "WALL MACHINE_BUSY SERVER CLIENTS" in seconds; CLIENTS is this shell's waited-for children (the
 # load drivers), read by `times` here and not in a subshell, whose own children would be none.
 snapshot() {  # PID
@@ -76,26 +77,9 @@ expect_allowed() {  # URL CA
   echo "no 200 allowed from $1: $out" >&2; return 1
 }
 
-# Share of all cores busy over one second (everything on the machine).
-busy_share() {
-  local a b
-  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat); sleep 1
-  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
-  python3 -c "a = '$a'.split(); b = '$b'.split(); u = int(b[0]) - int(a[0]); i = int(b[1]) - int(a[1]); print(round(u / max(u + i, 1), 2))"
-}
-# Before each round, wait up to QUIET_WAIT (120) s for the machine to be below QUIET (0.25) busy;
-# the busy share seen last goes into the table either way.
-wait_quiet() {
-  local deadline=$(( $(date +%s) + ${QUIET_WAIT:-120} )) share
-  while :; do
-    share=$(busy_share)
-    python3 -c "import sys; sys.exit(0 if $share < ${QUIET:-0.25} else 1)" && break
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "  machine still $share busy: measuring anyway" >&2; break; }
-  done
-  l_busy+=" $share"
-}
+# Before each round, wait for a quiet machine (bench/measure.sh); the busy share seen last goes into the table.
+wait_quiet() { l_busy+=" $(wait_quiet_machine)"; }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 # One round: review_load closed loop, wrk closed loop, review_load at the fixed rate. Appends the
 # round's figures to the lists named after the columns.

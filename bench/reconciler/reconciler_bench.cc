@@ -5,7 +5,9 @@
 //       from the first submission, with informers (no polling of the API server).
 //   reconciler_bench floor <ns> <jobs> <workers> <concurrency>
 //       creates the same pods and headless services with lib/kube alone (no reconciler) at
-//       <concurrency>: the floor the reconciler is compared with.
+//       <concurrency>: the floor the reconciler is compared with; also reports when every one
+//       of those pods is Running, the limit the scheduler's own binding rate sets.
+// RECONCILER_BENCH_TIMEOUT_S (600) bounds each wait.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -66,8 +68,14 @@ int Parallel(int count, int concurrency, const std::function<bool(int)>& work) {
   return failed.load();
 }
 
+absl::Duration WaitLimit() {
+  const char* text = std::getenv("RECONCILER_BENCH_TIMEOUT_S");
+  const int seconds = text != nullptr ? std::atoi(text) : 0;
+  return absl::Seconds(seconds > 0 ? seconds : 600);
+}
+
 // Counts what an informer holds, checked every 50 ms until `done` or the timeout.
-bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout = WaitLimit()) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (done()) return true;
@@ -116,20 +124,20 @@ int Submit(const std::string& ns, int jobs, int workers) {
   });
   const double submitted = absl::ToDoubleSeconds(absl::Now() - start);
   if (failed > 0) return 1;
-  const bool all_exist = WaitUntil(
-      [&] { return pods->Size() >= want && services->Size() >= want; }, absl::Minutes(10));
+  const bool all_exist =
+      WaitUntil([&] { return pods->Size() >= want && services->Size() >= want; });
   const double exist = absl::ToDoubleSeconds(absl::Now() - start);
   const bool all_running = WaitUntil(
       [&] {
         size_t running = 0;
         for (const Object& job : tfjobs->List("")) running += Running(job) ? 1 : 0;
         return running >= static_cast<size_t>(jobs);
-      },
-      absl::Minutes(10));
+      });
   const double running = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf("submit jobs=%d pods=%zu services=%zu submitted_s=%.3f all_exist_s=%.3f "
-              "all_running_s=%.3f\n",
-              jobs, pods->Size(), services->Size(), submitted, exist, running);
+              "all_running_s=%.3f%s\n",
+              jobs, pods->Size(), services->Size(), submitted, exist, running,
+              all_exist && all_running ? "" : " timed_out=1");
   for (auto* informer : {pods.get(), services.get(), tfjobs.get()}) informer->Stop();
   return all_exist && all_running ? 0 : 1;
 }
@@ -177,6 +185,7 @@ std::pair<Object, Object> PodAndService(int job, int r, int workers) {
 int Floor(const std::string& ns, int jobs, int workers, int concurrency) {
   auto client = MakeClient(concurrency);
   const int per_job = workers + 1;
+  auto pods = Watch(*client, kube::resources::Pods(), ns, "training.kubeflow.org/operator-name=floor");
   const absl::Time start = absl::Now();
   const int failed = Parallel(jobs * per_job, concurrency, [&](int i) {
     auto [pod, service] = PodAndService(i / per_job, i % per_job, workers);
@@ -184,9 +193,20 @@ int Floor(const std::string& ns, int jobs, int workers, int concurrency) {
     auto s = client->Create(kube::resources::Services(), ns, service);
     return p.ok() && s.ok();
   });
-  std::printf("floor objects=%d concurrency=%d seconds=%.3f failed=%d\n", jobs * per_job * 2,
-              concurrency, absl::ToDoubleSeconds(absl::Now() - start), failed);
-  return failed == 0 ? 0 : 1;
+  const double exist = absl::ToDoubleSeconds(absl::Now() - start);
+  const auto want = static_cast<size_t>(jobs * per_job);
+  const bool all_running = failed == 0 && WaitUntil([&] {
+    size_t running = 0;
+    for (const Object& pod : pods->List("")) {
+      running += pod.value("status", Object::object()).value("phase", "") == "Running" ? 1 : 0;
+    }
+    return running >= want;
+  });
+  std::printf("floor objects=%d concurrency=%d seconds=%.3f failed=%d all_running_s=%.3f%s\n",
+              jobs * per_job * 2, concurrency, exist, failed,
+              absl::ToDoubleSeconds(absl::Now() - start), all_running ? "" : " timed_out=1");
+  pods->Stop();
+  return failed == 0 && all_running ? 0 : 1;
 }
 
 }  // namespace

@@ -9,6 +9,9 @@
 set -euo pipefail
 # shellcheck source=../cluster_env.sh
 source "$(dirname "$0")/../cluster_env.sh" "$@"
+# shellcheck source=../measure.sh
+source "$(dirname "$0")/../measure.sh"
+export KUBEDL_CLUSTER_DIR=$dir KUBECTL
 bench=$build/bench/reconciler/reconciler_bench
 reconciler=$build/services/reconciler/kubedl-reconciler
 JOBS=${JOBS:-500}
@@ -32,16 +35,18 @@ new_ns() {
   "$KUBECTL" create namespace "$ns" >/dev/null
   namespaces+=("$ns")
 }
-# Deletes a namespace and waits until the garbage collector is done with its pods, so what is
-# measured next does not pay for them.
+# Deletes a namespace and waits until the garbage collector is done with its pods and the
+# scheduler has stopped retrying them, so what is measured next does not pay for them.
 drop_ns() {
   "$KUBECTL" delete namespace "$1" --wait=true --timeout=600s >/dev/null 2>&1 || true
+  wait_quiet_scheduler
 }
 
 "$KUBECTL" apply --server-side --force-conflicts --field-manager=kubedl-bench \
   -f "$repo/charts/kubedl/crds/" >/dev/null
 "$KUBECTL" wait --for=condition=Established crd/tfjobs.kubeflow.org --timeout=60s >/dev/null
 
+wait_quiet_scheduler
 new_ns jobs
 health_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/kubedl-reconciler-bench.XXXXXX.log)

@@ -75,11 +75,12 @@ std::string JsonPatchOf(std::string_view body, const Json& written) {
 
 ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
                      const api::ValidationOptions& options, int max_json_depth) {
-  if (api::JsonDeeperThan(body, max_json_depth)) {
+  // The depth is checked as the body is read, not in a pass of its own.
+  absl::StatusOr<Json> parsed = api::ParseJson(body, max_json_depth);
+  if (absl::IsOutOfRange(parsed.status())) {
     return BadRequest(absl::StrCat("request body nests JSON more than ", max_json_depth,
                                    " levels deep"));
   }
-  absl::StatusOr<Json> parsed = api::ParseJson(body);
   if (!parsed.ok()) return BadRequest("request body is not valid JSON");
   Json review = *std::move(parsed);
   if (!review.is_object() || StringAt(review, "kind") != "AdmissionReview" ||

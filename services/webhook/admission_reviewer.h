@@ -30,7 +30,7 @@ struct ReviewOutcome {
 
 // `options` apply to the validating webhook (limits, the Pod schema templates are checked
 // against); the mutating webhook ignores them. A body nesting JSON deeper than
-// `max_json_depth` is answered 400 before it is parsed, by both.
+// `max_json_depth` is answered 400, by both, as soon as the parser reaches that depth.
 ReviewOutcome Review(WebhookType type, const api::KindDescriptor& kind, std::string_view body,
                      const api::ValidationOptions& options = {},
                      int max_json_depth = api::kDefaultMaxJsonDepth);

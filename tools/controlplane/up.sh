@@ -69,6 +69,8 @@ bash "$gen" server "$dir/pki" apiserver "$dir/pki/ca" \
 bash "$gen" client "$dir/pki" admin "$dir/pki/ca" kubedl-admin system:masters
 # KWOK serves the kubelet API of every fake node; the API server verifies it against our CA.
 bash "$gen" server "$dir/pki" kwok "$dir/pki/ca" 127.0.0.1
+# The scheduler's metrics are read by the benchmarks (bench/measure.sh), verified against our CA.
+bash "$gen" server "$dir/pki" scheduler "$dir/pki/ca" 127.0.0.1
 [ "$real" = 0 ] || bash "$here/real-node.sh" certs
 # The API server presents this certificate to every admission webhook it calls (user "*" of the
 # admission kubeconfig), so a webhook can require mutual TLS (kubedl-webhook --client-ca-file).
@@ -182,7 +184,8 @@ start kube-controller-manager "$k8s/kube-controller-manager" --kubeconfig "$kube
   --kube-api-qps 1000 --kube-api-burst 2000 --concurrent-gc-syncs 10 --v 1
 start kube-scheduler "$k8s/kube-scheduler" --kubeconfig "$kubeconfig" \
   --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
-  --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false --v 1
+  --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false --v 1 \
+  --tls-cert-file "$dir/pki/scheduler.crt" --tls-private-key-file "$dir/pki/scheduler.key"
 
 # The output `kubectl logs` shows for every container of a fake pod: KWOK's ClusterLogs points at
 # this file (CRI log format). KWOK cannot template the path per pod, so there is one file.
@@ -220,6 +223,7 @@ KUBECONFIG=$kubeconfig
 APISERVER_PORT=$APISERVER_PORT
 ETCD_PORT=$ETCD_PORT
 KWOK_PORT=$KWOK_PORT
+SCHEDULER_PORT=$SCHED_PORT
 KUBECTL=$k8s/kubectl
 HELM=$cache/bin/helm-$HELM_VERSION-k8s$K8S_VERSION/helm
 K8S_BIN=$k8s

@@ -1,34 +1,50 @@
 #include "kubedl/api/json_patch_from_text.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_set>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "simd_document.h"
 
 namespace kubedl::api {
 namespace {
 
-// One RFC 6901 reference token.
-std::string EscapePointerToken(std::string_view key) {
-  std::string out;
-  out.reserve(key.size());
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string Dump(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The patch as it is written, one operation at a time.
+class PatchText {
+ public:
+  void Emit(const char* op, std::string_view path, const Json* value) {
+    text_ += text_.size() == 1 ? "" : ",";
+    absl::StrAppend(&text_, R"({"op":")", op, R"(","path":)", Dump(Json(path)));
+    if (value != nullptr) absl::StrAppend(&text_, R"(,"value":)", Dump(*value));
+    text_ += '}';
+  }
+  std::string Finish() && {
+    text_ += ']';
+    return std::move(text_);
+  }
+
+ private:
+  std::string text_ = "[";
+};
+
+// One RFC 6901 reference token, appended to `path`.
+void AppendPointerToken(std::string_view key, std::string& path) {
+  for (char c : key) {
+    if (c == '~') {
+      path += "~0";
+    } else if (c == '/') {
+      path += "~1";
+    } else {
+      path += c;
+    }
+  }
 }
 
 // Receives the SAX events of the whole document. Outside the member it only follows the keys
@@ -46,7 +62,17 @@ class PatchBuilder {
   bool number_float(Json::number_float_t value, const Json::string_t&) {
     return Primitive(Json(value));
   }
-  bool string(Json::string_t& value) { return Primitive(Json(std::move(value))); }
+  // Compared in place: a Json of the string would allocate it once more.
+  bool string(Json::string_t& value) {
+    if (skip_depth_ > 0) return true;
+    const Json* target = nullptr;
+    if (!Locate(&target)) return error_.empty();
+    if (target != nullptr &&
+        (!target->is_string() || target->get_ref<const Json::string_t&>() != value)) {
+      Emit("replace", path_, target);
+    }
+    return true;
+  }
   bool binary(Json::binary_t&) { return Primitive(Json()); }
 
   bool start_object(std::size_t) { return Open(/*is_array=*/false); }
@@ -61,15 +87,21 @@ class PatchBuilder {
       return true;
     }
     DiffFrame& frame = diff_.back();
-    auto it = frame.target->find(key);
-    std::string path = absl::StrCat(frame.path, "/", EscapePointerToken(key));
-    if (it == frame.target->end()) {
-      Emit("remove", path, nullptr);
-      next_ = Next{nullptr, std::move(path)};
+    const Json::object_t& members = frame.target->get_ref<const Json::object_t&>();
+    auto it = members.find(key);
+    path_.resize(frame.path_size);
+    path_ += '/';
+    AppendPointerToken(key, path_);
+    if (it == members.end()) {
+      Emit("remove", path_, nullptr);
+      next_ = nullptr;
       return true;
     }
-    if (!frame.matched.insert(&*it).second) return Fail("a key is repeated");
-    next_ = Next{&*it, std::move(path)};
+    const auto index = static_cast<std::size_t>(it - members.begin());
+    if (frame.matched[index]) return Fail("a key is repeated");
+    frame.matched[index] = true;
+    ++frame.count;
+    next_ = &it->second;
     return true;
   }
 
@@ -80,8 +112,7 @@ class PatchBuilder {
   absl::StatusOr<std::string> Finish() && {
     if (!error_.empty()) return absl::InvalidArgumentError(error_);
     if (!member_seen_) return absl::NotFoundError("the document has no such member");
-    patch_ += ']';
-    return std::move(patch_);
+    return std::move(patch_).Finish();
   }
 
  private:
@@ -90,17 +121,14 @@ class PatchBuilder {
     bool on_path = false;  // this container is the member path's prefix so far
     std::string key;       // the key of the value that comes next
   };
+  // One container of the member being compared. Its JSON Pointer is path_'s first path_size
+  // characters: one buffer serves every frame, extended and cut back as the text goes.
   struct DiffFrame {
     const Json* target = nullptr;
     bool is_array = false;
-    std::string path;
-    std::unordered_set<const Json*> matched;  // target members met in the text (objects)
-    std::size_t count = 0;                     // elements met in the text (arrays)
-  };
-  // The counterpart of the value that comes next; nullptr: none, skip it.
-  struct Next {
-    const Json* target = nullptr;
-    std::string path;
+    std::size_t path_size = 0;
+    std::vector<bool> matched;  // objects: the target's members met in the text, by position
+    std::size_t count = 0;      // members (objects) or elements (arrays) met in the text
   };
 
   bool Fail(std::string message) {
@@ -108,27 +136,25 @@ class PatchBuilder {
     return false;
   }
 
-  void Emit(const char* op, const std::string& path, const Json* value) {
-    patch_ += patch_.size() == 1 ? "" : ",";
-    absl::StrAppend(&patch_, R"({"op":")", op, R"(","path":)", Dump(Json(path)));
-    if (value != nullptr) absl::StrAppend(&patch_, R"(,"value":)", Dump(*value));
-    patch_ += '}';
+  void Emit(const char* op, std::string_view path, const Json* value) {
+    patch_.Emit(op, path, value);
   }
 
-  // Where the value now starting belongs. False outside the member.
-  bool Locate(Next* next) {
+  // Where the value now starting belongs: its counterpart in the target (nullptr: none, skip
+  // it), its pointer left in path_. False outside the member.
+  bool Locate(const Json** target) {
     if (!diff_.empty()) {
       DiffFrame& frame = diff_.back();
       if (!frame.is_array) {
-        *next = std::move(next_);
-        next_ = Next{};
+        *target = next_;  // key() has set path_
+        next_ = nullptr;
         return true;
       }
       std::size_t index = frame.count++;
-      std::string path = absl::StrCat(frame.path, "/", index);
+      path_.resize(frame.path_size);
+      absl::StrAppend(&path_, "/", index);
       // Elements beyond the target's end are removed when the array closes.
-      *next = Next{index < frame.target->size() ? &(*frame.target)[index] : nullptr,
-                   std::move(path)};
+      *target = index < frame.target->size() ? &(*frame.target)[index] : nullptr;
       return true;
     }
     // The document's root is on the path when the path is empty; any other value when its
@@ -141,7 +167,8 @@ class PatchBuilder {
     if (!at_member) return false;
     if (member_seen_) return Fail("the member is repeated");
     member_seen_ = true;
-    *next = Next{&target_, ""};
+    path_.clear();
+    *target = &target_;
     return true;
   }
 
@@ -154,9 +181,9 @@ class PatchBuilder {
 
   bool Primitive(const Json& value) {
     if (skip_depth_ > 0) return true;
-    Next next;
-    if (!Locate(&next)) return error_.empty();
-    if (next.target != nullptr && *next.target != value) Emit("replace", next.path, next.target);
+    const Json* target = nullptr;
+    if (!Locate(&target)) return error_.empty();
+    if (target != nullptr && *target != value) Emit("replace", path_, target);
     return true;
   }
 
@@ -165,26 +192,26 @@ class PatchBuilder {
       ++skip_depth_;
       return true;
     }
-    Next next;
-    if (!Locate(&next)) {
+    const Json* target = nullptr;
+    if (!Locate(&target)) {
       if (!error_.empty()) return false;
       outer_.push_back(OuterFrame{is_array, OnPathBelow(), ""});
       return true;
     }
-    if (next.target == nullptr) {
+    if (target == nullptr) {
       skip_depth_ = 1;
       return true;
     }
-    if (next.target->is_array() != is_array || next.target->is_object() == is_array) {
-      Emit("replace", next.path, next.target);
+    if (target->is_array() != is_array || target->is_object() == is_array) {
+      Emit("replace", path_, target);
       skip_depth_ = 1;
       return true;
     }
-    DiffFrame frame;
-    frame.target = next.target;
+    DiffFrame& frame = diff_.emplace_back();
+    frame.target = target;
     frame.is_array = is_array;
-    frame.path = std::move(next.path);
-    diff_.push_back(std::move(frame));
+    frame.path_size = path_.size();
+    if (!is_array) frame.matched.assign(target->size(), false);
     return true;
   }
 
@@ -199,19 +226,24 @@ class PatchBuilder {
     }
     DiffFrame& frame = diff_.back();
     const Json& target = *frame.target;
+    path_.resize(frame.path_size);
     if (frame.is_array) {
       // Highest index first, so that each removal leaves the next one's index valid.
       for (std::size_t i = frame.count; i > target.size(); --i) {
-        Emit("remove", absl::StrCat(frame.path, "/", i - 1), nullptr);
+        Emit("remove", absl::StrCat(path_, "/", i - 1), nullptr);
       }
       for (std::size_t i = frame.count; i < target.size(); ++i) {
-        Emit("add", absl::StrCat(frame.path, "/-"), &target[i]);
+        Emit("add", absl::StrCat(path_, "/-"), &target[i]);
       }
-    } else if (frame.matched.size() < target.size()) {
-      for (auto it = target.begin(); it != target.end(); ++it) {
-        if (frame.matched.count(&*it) == 0) {
-          Emit("add", absl::StrCat(frame.path, "/", EscapePointerToken(it.key())), &*it);
-        }
+    } else if (frame.count < target.size()) {
+      const Json::object_t& members = target.get_ref<const Json::object_t&>();
+      std::size_t i = 0;
+      for (auto it = members.begin(); it != members.end(); ++it, ++i) {
+        if (frame.matched[i]) continue;
+        path_.resize(frame.path_size);
+        path_ += '/';
+        AppendPointerToken(it->first, path_);
+        Emit("add", path_, &it->second);
       }
     }
     diff_.pop_back();
@@ -222,11 +254,126 @@ class PatchBuilder {
   const Json& target_;
   std::vector<OuterFrame> outer_;
   std::vector<DiffFrame> diff_;
-  Next next_;
+  const Json* next_ = nullptr;  // objects: the counterpart of the value after the last key
+  std::string path_;
   int skip_depth_ = 0;
   bool member_seen_ = false;
   std::string error_;
-  std::string patch_ = "[";
+  PatchText patch_;
+};
+
+// The same patch from text simdjson has parsed: JsonPatchFromText's fast path. It walks the
+// member and the target together and writes the operations in the order the SAX builder above
+// meets them, so both give the same text.
+class SimdPatch {
+ public:
+  explicit SimdPatch(const Json& target) : target_(target) {}
+
+  absl::StatusOr<std::string> Run(simdjson::dom::element root,
+                                  const std::vector<std::string>& member_path) && {
+    simdjson::dom::element member = root;
+    for (const std::string& key : member_path) {
+      if (member.type() != simdjson::dom::element_type::OBJECT) {
+        return absl::NotFoundError("the document has no such member");
+      }
+      bool found = false;
+      const simdjson::dom::object object = member.get_object().value_unsafe();
+      for (simdjson::dom::key_value_pair field : object) {
+        if (field.key != key) continue;
+        if (found) return absl::InvalidArgumentError("the member is repeated");
+        found = true;
+        member = field.value;
+      }
+      if (!found) return absl::NotFoundError("the document has no such member");
+    }
+    if (!Diff(member, target_)) return absl::InvalidArgumentError("a key is repeated");
+    return std::move(patch_).Finish();
+  }
+
+ private:
+  // path_ holds the pointer of `text`; false when an object of the member repeats a key.
+  bool Diff(simdjson::dom::element text, const Json& target) {
+    switch (text.type()) {
+      case simdjson::dom::element_type::OBJECT: {
+        if (!target.is_object()) {
+          patch_.Emit("replace", path_, &target);
+          return true;
+        }
+        const Json::object_t& members = target.get_ref<const Json::object_t&>();
+        const std::size_t path_size = path_.size();
+        std::vector<bool> matched(members.size(), false);
+        std::size_t count = 0;
+        const simdjson::dom::object object = text.get_object().value_unsafe();
+        for (simdjson::dom::key_value_pair field : object) {
+          path_.resize(path_size);
+          path_ += '/';
+          AppendPointerToken(field.key, path_);
+          // ordered_map's find is a scan too; this one needs no std::string of the key.
+          auto it = std::find_if(members.begin(), members.end(),
+                                 [&](const auto& member) { return member.first == field.key; });
+          if (it == members.end()) {
+            patch_.Emit("remove", path_, nullptr);
+            continue;
+          }
+          const auto index = static_cast<std::size_t>(it - members.begin());
+          if (matched[index]) return false;
+          matched[index] = true;
+          ++count;
+          if (!Diff(field.value, it->second)) return false;
+        }
+        if (count < members.size()) {
+          std::size_t i = 0;
+          for (auto it = members.begin(); it != members.end(); ++it, ++i) {
+            if (matched[i]) continue;
+            path_.resize(path_size);
+            path_ += '/';
+            AppendPointerToken(it->first, path_);
+            patch_.Emit("add", path_, &it->second);
+          }
+        }
+        path_.resize(path_size);
+        return true;
+      }
+      case simdjson::dom::element_type::ARRAY: {
+        if (!target.is_array()) {
+          patch_.Emit("replace", path_, &target);
+          return true;
+        }
+        const std::size_t path_size = path_.size();
+        std::size_t count = 0;
+        const simdjson::dom::array array = text.get_array().value_unsafe();
+        for (simdjson::dom::element item : array) {
+          const std::size_t index = count++;
+          if (index >= target.size()) continue;  // removed below
+          path_.resize(path_size);
+          absl::StrAppend(&path_, "/", index);
+          if (!Diff(item, target[index])) return false;
+        }
+        path_.resize(path_size);
+        // Highest index first, so that each removal leaves the next one's index valid.
+        for (std::size_t i = count; i > target.size(); --i) {
+          patch_.Emit("remove", absl::StrCat(path_, "/", i - 1), nullptr);
+        }
+        for (std::size_t i = count; i < target.size(); ++i) {
+          patch_.Emit("add", absl::StrCat(path_, "/-"), &target[i]);
+        }
+        return true;
+      }
+      case simdjson::dom::element_type::STRING:
+        if (!target.is_string() ||
+            target.get_ref<const Json::string_t&>() != text.get_string().value_unsafe()) {
+          patch_.Emit("replace", path_, &target);
+        }
+        return true;
+      default:
+        if (target != ScalarJson(text)) patch_.Emit("replace", path_, &target);
+        return true;
+    }
+  }
+
+  const Json& target_;
+  std::string path_;
+  PatchText patch_;
 };
 
 }  // namespace
@@ -234,6 +381,11 @@ class PatchBuilder {
 absl::StatusOr<std::string> JsonPatchFromText(std::string_view document,
                                               const std::vector<std::string>& member_path,
                                               const Json& target) {
+  {
+    SimdDocument parsed(document);
+    if (parsed.ok()) return SimdPatch(target).Run(parsed.root(), member_path);
+  }
+  // Text simdjson refuses (a number beyond 64 bits that nlohmann reads) is streamed instead.
   PatchBuilder builder(member_path, target);
   Json::sax_parse(document.begin(), document.end(), &builder);
   return std::move(builder).Finish();

@@ -44,6 +44,41 @@ TEST(JsonParseTest, OneHundredThousandKeysInOneObjectAreAllKeptInOrder) {
   EXPECT_EQ((*parsed)["key-99999"], 99999);
 }
 
+std::string Nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+bool TooDeep(const std::string& text, int max_depth) {
+  return absl::IsOutOfRange(ParseJson(text, max_depth).status());
+}
+
+TEST(JsonParseTest, MaxDepthCountsObjectsAndArraysUpToTheLimit) {
+  EXPECT_FALSE(TooDeep("{}", 1));
+  EXPECT_TRUE(TooDeep("{\"a\":[]}", 1));
+  EXPECT_FALSE(TooDeep("{\"a\":[1,{\"b\":2}],\"c\":[]}", 3));
+  EXPECT_TRUE(TooDeep("{\"a\":[1,{\"b\":[]}]}", 3));
+  EXPECT_TRUE(ParseJson(Nested(128), 128).ok());
+  EXPECT_TRUE(TooDeep(Nested(129), 128));
+  EXPECT_EQ(ParseJson(Nested(129), 128).status().message(), "nests JSON more than 128 levels deep");
+  // Siblings do not add up: depth goes back down when a level closes.
+  std::string wide;
+  for (int i = 0; i < 1000; ++i) wide += "[[]],";
+  EXPECT_TRUE(ParseJson("[" + wide + "1]", 3).ok());
+  // 0: no limit.
+  EXPECT_TRUE(ParseJson(Nested(1000)).ok());
+}
+
+TEST(JsonParseTest, MaxDepthIgnoresBracketsInStringsAndEscapedQuotes) {
+  EXPECT_TRUE(ParseJson(R"({"a":"[[[[{{{{"})", 1).ok());
+  EXPECT_TRUE(ParseJson(R"({"a":"say \"[[[\" and \\","b":"]]]"})", 1).ok());
+  EXPECT_TRUE(TooDeep(R"({"a":"\\",  "b":[[]]})", 2));
+}
+
+TEST(JsonParseTest, FiftyThousandLevelsStopAtTheLimitWithoutReadingFurther) {
+  EXPECT_TRUE(TooDeep(Nested(50000), 128));
+  // Never closed and never valid: the depth is what is reported, as soon as it is reached.
+  EXPECT_TRUE(TooDeep(std::string(50000, '['), 128));
+  EXPECT_TRUE(TooDeep(std::string(200, '[') + "not json", 128));
+}
+
 TEST(JsonParseTest, BrokenTextIsInvalidArgumentWithItsOffset) {
   for (const char* text : {"", "{", R"({"a": })", "[1,]", "{} {}", "\"\xff\""}) {
     absl::StatusOr<Json> parsed = ParseJson(text);
@@ -97,6 +132,25 @@ TEST(JsonParseTest, RandomDocumentsParseAsJsonParseParsesThem) {
     absl::StatusOr<Json> parsed = ParseJson(text);
     ASSERT_TRUE(parsed.ok()) << text;
     ASSERT_EQ(parsed->dump(), Json::parse(text).dump()) << text;
+    // With a number beyond 64 bits in front, simdjson refuses the text and nlohmann's SAX parser
+    // reads it: the same document either way.
+    const std::string streamed = "[18446744073709551616," + text + "]";
+    absl::StatusOr<Json> slow = ParseJson(streamed);
+    ASSERT_TRUE(slow.ok()) << streamed;
+    ASSERT_EQ(slow->dump(), Json::parse(streamed).dump()) << streamed;
+  }
+}
+
+TEST(JsonParseTest, NumbersReadAsNlohmannReadsThem) {
+  for (const char* text : {"[0, 7, -7, 9223372036854775807, -9223372036854775808]",
+                           "[18446744073709551615, 18446744073709551616, 1.5, -0.0, 1e300, 2E-3]"}) {
+    absl::StatusOr<Json> parsed = ParseJson(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    const Json expected = Json::parse(text);
+    ASSERT_EQ(parsed->dump(), expected.dump()) << text;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ((*parsed)[i].type(), expected[i].type()) << text << " [" << i << "]";
+    }
   }
 }
 
