@@ -1,5 +1,6 @@
 """Writes a realistic TFJob AdmissionReview: 1 PS, 4 workers, resources, env, volumes, probes,
-metadata as the API server sends it (managedFields included). About 6 KB."""
+metadata as the API server sends it (managedFields included). About 6 KB.
+make_body.py PATH [KEYS]: KEYS more annotations on the job (the cost of objects with many keys)."""
 import json, sys
 
 def template(role):
@@ -26,4 +27,6 @@ review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                       "resource": {"group": "kubeflow.org", "version": "v1", "resource": "tfjobs"}, "name": "mnist-train", "namespace": "team-a",
                       "operation": "CREATE", "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
                       "object": job, "oldObject": None, "dryRun": False, "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}}}
+if len(sys.argv) > 2:
+    job["metadata"]["annotations"].update({f"example.com/key-{i}": str(i) for i in range(int(sys.argv[2]))})
 json.dump(review, open(sys.argv[1], "w"))

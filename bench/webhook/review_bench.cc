@@ -14,9 +14,11 @@
 
 namespace {
 
-std::string Body() {
-  std::string path = "/tmp/kubedl-review-bench-body.json";
-  std::string cmd = "python3 " KUBEDL_BENCH_DIR "/make_body.py " + path;
+// `keys` more annotations on the job: the cost on objects with very many keys.
+std::string Body(int64_t keys = 0) {
+  std::string path = "/tmp/kubedl-review-bench-body-" + std::to_string(keys) + ".json";
+  std::string cmd =
+      "python3 " KUBEDL_BENCH_DIR "/make_body.py " + path + " " + std::to_string(keys);
   if (std::system(cmd.c_str()) != 0) return "";
   std::ifstream in(path);
   std::stringstream ss;
@@ -35,6 +37,21 @@ void BM_Review(benchmark::State& state, kubedl::webhook::WebhookType type) {
 }
 BENCHMARK_CAPTURE(BM_Review, validate, kubedl::webhook::WebhookType::kValidate);
 BENCHMARK_CAPTURE(BM_Review, mutate, kubedl::webhook::WebhookType::kMutate);
+
+// A job with state.range(0) annotations: each review must stay linear in the object's size.
+void BM_ReviewManyKeys(benchmark::State& state, kubedl::webhook::WebhookType type) {
+  const std::string body = Body(state.range(0));
+  const auto& kind = kubedl::api::Describe(kubedl::api::JobKind::kTFJob);
+  for (auto _ : state) {
+    auto outcome = kubedl::webhook::Review(type, kind, body);
+    benchmark::DoNotOptimize(outcome);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK_CAPTURE(BM_ReviewManyKeys, validate, kubedl::webhook::WebhookType::kValidate)
+    ->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReviewManyKeys, mutate, kubedl::webhook::WebhookType::kMutate)
+    ->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 // The validating review with each Pod schema, side by side in one process (robust to a loaded
 // machine): 0 = a schema that checks nothing (the review as it was before templates were checked

@@ -1,10 +1,12 @@
 #include "kubedl/api/json_patch_from_text.h"
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "simd_document.h"
@@ -47,6 +49,38 @@ void AppendPointerToken(std::string_view key, std::string& path) {
   }
 }
 
+// Finds a target object's members by key. ordered_map's own find is a scan, and a scan for every
+// key of the text makes an object with many keys quadratic; past a few members, a hash index.
+class MemberIndex {
+ public:
+  static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
+
+  explicit MemberIndex(const Json::object_t& members) : members_(&members) {
+    if (members.size() <= kScanUpTo) return;
+    index_.reserve(members.size());
+    std::size_t i = 0;
+    for (auto it = members.begin(); it != members.end(); ++it, ++i) index_.emplace(it->first, i);
+  }
+
+  // The member's position, or kNotFound.
+  std::size_t Find(std::string_view key) const {
+    if (index_.empty()) {
+      std::size_t i = 0;
+      for (auto it = members_->begin(); it != members_->end(); ++it, ++i) {
+        if (it->first == key) return i;
+      }
+      return kNotFound;
+    }
+    auto it = index_.find(key);
+    return it == index_.end() ? kNotFound : it->second;
+  }
+
+ private:
+  static constexpr std::size_t kScanUpTo = 16;
+  const Json::object_t* members_;
+  absl::flat_hash_map<std::string_view, std::size_t> index_;  // views of the members' keys
+};
+
 // Receives the SAX events of the whole document. Outside the member it only follows the keys
 // leading to it; inside, every value is compared with its counterpart in the target as it
 // arrives, and each difference becomes one operation.
@@ -87,21 +121,19 @@ class PatchBuilder {
       return true;
     }
     DiffFrame& frame = diff_.back();
-    const Json::object_t& members = frame.target->get_ref<const Json::object_t&>();
-    auto it = members.find(key);
+    const std::size_t index = frame.members->Find(key);
     path_.resize(frame.path_size);
     path_ += '/';
     AppendPointerToken(key, path_);
-    if (it == members.end()) {
+    if (index == MemberIndex::kNotFound) {
       Emit("remove", path_, nullptr);
       next_ = nullptr;
       return true;
     }
-    const auto index = static_cast<std::size_t>(it - members.begin());
     if (frame.matched[index]) return Fail("a key is repeated");
     frame.matched[index] = true;
     ++frame.count;
-    next_ = &it->second;
+    next_ = &(frame.target->get_ref<const Json::object_t&>().begin() + index)->second;
     return true;
   }
 
@@ -127,6 +159,7 @@ class PatchBuilder {
     const Json* target = nullptr;
     bool is_array = false;
     std::size_t path_size = 0;
+    std::optional<MemberIndex> members;  // objects
     std::vector<bool> matched;  // objects: the target's members met in the text, by position
     std::size_t count = 0;      // members (objects) or elements (arrays) met in the text
   };
@@ -211,7 +244,10 @@ class PatchBuilder {
     frame.target = target;
     frame.is_array = is_array;
     frame.path_size = path_.size();
-    if (!is_array) frame.matched.assign(target->size(), false);
+    if (!is_array) {
+      frame.members.emplace(target->get_ref<const Json::object_t&>());
+      frame.matched.assign(target->size(), false);
+    }
     return true;
   }
 
@@ -300,6 +336,7 @@ class SimdPatch {
           return true;
         }
         const Json::object_t& members = target.get_ref<const Json::object_t&>();
+        const MemberIndex index_of(members);
         const std::size_t path_size = path_.size();
         std::vector<bool> matched(members.size(), false);
         std::size_t count = 0;
@@ -308,18 +345,15 @@ class SimdPatch {
           path_.resize(path_size);
           path_ += '/';
           AppendPointerToken(field.key, path_);
-          // ordered_map's find is a scan too; this one needs no std::string of the key.
-          auto it = std::find_if(members.begin(), members.end(),
-                                 [&](const auto& member) { return member.first == field.key; });
-          if (it == members.end()) {
+          const std::size_t index = index_of.Find(field.key);
+          if (index == MemberIndex::kNotFound) {
             patch_.Emit("remove", path_, nullptr);
             continue;
           }
-          const auto index = static_cast<std::size_t>(it - members.begin());
           if (matched[index]) return false;
           matched[index] = true;
           ++count;
-          if (!Diff(field.value, it->second)) return false;
+          if (!Diff(field.value, (members.begin() + index)->second)) return false;
         }
         if (count < members.size()) {
           std::size_t i = 0;

@@ -135,6 +135,39 @@ TEST(JsonPatchFromTextTest, RandomEditsAreAlwaysReproducedExactly) {
   }
 }
 
+// Objects past the size where members are found through an index rather than a scan, read by
+// both readers (the streaming one is made to run by a number simdjson refuses).
+TEST(JsonPatchFromTextTest, ObjectsWithManyKeysArePatchedKeyByKeyInBothReaders) {
+  Json original = Json::object();
+  for (int i = 0; i < 5000; ++i) original["key-" + std::to_string(i)] = i;
+  Json target = original;
+  target.erase("key-0");
+  target.erase("key-4999");
+  target["key-17"] = "changed";
+  target["key-2500"] = Json{{"nested", true}};
+  target["added/~"] = 1;
+  const std::string text = Json{{"request", {{"object", original}}}}.dump();
+  const std::string streamed = R"({"big":18446744073709551616,)" + text.substr(1);
+  absl::StatusOr<std::string> fast = JsonPatchFromText(text, {"request", "object"}, target);
+  absl::StatusOr<std::string> slow = JsonPatchFromText(streamed, {"request", "object"}, target);
+  ASSERT_TRUE(fast.ok() && slow.ok()) << fast.status() << " " << slow.status();
+  EXPECT_EQ(*fast, *slow);
+  EXPECT_EQ(*fast,
+            R"([{"op":"remove","path":"/key-0"},)"
+            R"({"op":"replace","path":"/key-17","value":"changed"},)"
+            R"({"op":"replace","path":"/key-2500","value":{"nested":true}},)"
+            R"({"op":"remove","path":"/key-4999"},{"op":"add","path":"/added~1~0","value":1}])");
+  ExpectPatchTurnsInto(original, target);
+
+  // A key repeated far from its first place is still found out, by both readers.
+  const std::string repeated = text.substr(0, text.size() - 3) + R"(,"key-3":3}}})";
+  for (const std::string& document :
+       {repeated, R"({"big":18446744073709551616,)" + repeated.substr(1)}) {
+    EXPECT_EQ(JsonPatchFromText(document, {"request", "object"}, original).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
 // A number beyond 64 bits is refused by simdjson and read by nlohmann's SAX parser: the same
 // document with one such member beside the request takes the streaming path, and both paths must
 // write the same patch text, operation for operation.
