@@ -5,6 +5,8 @@
 #   to-tuned-4       training-operator, --controller-threads 4, --kube-api-qps 1000, --kube-api-burst 2000
 #   to-tuned-16      the same with 16 threads
 #   kubedl-defaults  kubedl-reconciler with no tuning flag at all
+#   kubedl-reconciles-N[-batch-D]  (not in the default list) KubeDL with --max-concurrent-reconciles N
+#                    and --owned-event-batch-period D, e.g. kubedl-reconciles-4-batch-0
 #   floor            no operator: lib/kube alone creates the same pods and services, FLOOR_CONCURRENCY
 #                    (32) in flight (bench/reconciler/reconciler_bench floor)
 # Each run gets a fresh namespace; the driver (reconciler_bench submit) times, from the first
@@ -47,7 +49,7 @@ say() { printf '[compare] %s\n' "$*" >&2; }
 
 run_id=$(date +%s)
 work=$(mktemp -d /tmp/compare-operators.XXXXXX)
-op_pid= ns= to_crds=0
+op_pid= ns= to_crds=0 kubedl_port=
 cleanup() {
   [ -z "$op_pid" ] || { kill "$op_pid" 2>/dev/null; wait "$op_pid" 2>/dev/null || true; }
   to_stop
@@ -64,10 +66,19 @@ crds_for() {
   esac
 }
 
+# The flags a KubeDL variant's name asks for: kubedl-reconciles-N[-batch-D], e.g.
+# kubedl-reconciles-16-batch-0 (--max-concurrent-reconciles 16, --owned-event-batch-period 0).
+kubedl_flags() {
+  local rest=${1#kubedl-}
+  [[ $rest =~ reconciles-([0-9]+) ]] && printf -- '--max-concurrent-reconciles=%s ' "${BASH_REMATCH[1]}"
+  [[ $rest =~ batch-([0-9a-z.]+) ]] && printf -- '--owned-event-batch-period=%s ' "${BASH_REMATCH[1]}"
+  return 0
+}
+
 start_kubedl() {  # NAME [FLAG...]
-  local health name=$1; shift; health=$(to_free_port)
+  local health name=$1; shift; health=$(to_free_port); kubedl_port=$health
   "$reconciler" --kubeconfig="$KUBECONFIG" --workloads=TFJob --leader-elect=false \
-    --bind-address=127.0.0.1 --health-port="$health" --metrics-port=0 "$@" >"$work/$name.log" 2>&1 &
+    --bind-address=127.0.0.1 --health-port="$health" --metrics-port="$health" "$@" >"$work/$name.log" 2>&1 &
   op_pid=$!
   local i
   for i in $(seq 1 300); do
@@ -87,7 +98,7 @@ stop_operator() {
 }
 
 field() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }   # field NAME LINE
-declare -A EXIST RUNNING RSS RSS0 RSS1 CPU BUSY LOAD NOTE
+declare -A EXIST RUNNING RSS RSS0 RSS1 CPU RECONCILES BUSY LOAD NOTE
 
 # One run: NAME ROUND. Appends its figures to the lists of NAME.
 one_run() {
@@ -101,7 +112,8 @@ one_run() {
     to-tuned-*) to_start --controller-threads="${name#to-tuned-}" --kube-api-qps=1000 --kube-api-burst=2000
                 op_pid=$TO_PID ;;
     kubedl-defaults) start_kubedl "$name" ;;
-    kubedl-reconciles-*) start_kubedl "$name" --max-concurrent-reconciles="${name#kubedl-reconciles-}" ;;
+    kubedl-*) local variant; read -ra variant <<<"$(kubedl_flags "$name")"
+              start_kubedl "$name" "${variant[@]}" ;;
     floor) ;;
     *) say "unknown run $name"; return 1 ;;
   esac
@@ -122,6 +134,10 @@ one_run() {
     CPU[$name]+=" $(python3 -c "print(round($cpu1 - $cpu0, 1))")"
     RSS[$name]+=" $(peak_rss_mib "$op_pid")"
     RSS1[$name]+=" $(rss_mib "$op_pid")"
+    case $name in kubedl-*)  # the reconciler's own count of the reconciles it ran
+      RECONCILES[$name]+=" $(curl -sf "http://127.0.0.1:$kubedl_port/metrics" |
+        awk '/^kubedl_reconciler_reconciles_total/ {n += $NF} END {print n + 0}')" ;;
+    esac
   fi
   RUNNING[$name]+=" $(field all_running_s "$out")"
   apiserver_requests >"$work/requests-after"
@@ -138,6 +154,9 @@ one_run() {
   wait_quiet_scheduler
 }
 
+# A fresh control plane has no CRDs yet: ours are the starting point (crds_for swaps them).
+"$KUBECTL" apply --server-side --force-conflicts -f "$repo/charts/kubedl/crds/" >/dev/null
+to_wait_established "$repo"/charts/kubedl/crds/*.yaml
 loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "waiting for a quiet scheduler before the first run"
 wait_quiet_scheduler
@@ -160,7 +179,7 @@ label() {
     to-defaults) echo "training-operator $TRAINING_OPERATOR_VERSION defaults (1 thread, QPS 20)" ;;
     to-tuned-*) echo "training-operator tuned (${1#to-tuned-} threads, QPS 1000, burst 2000)" ;;
     kubedl-defaults) echo "KubeDL defaults" ;;
-    kubedl-reconciles-*) echo "KubeDL, --max-concurrent-reconciles ${1#kubedl-reconciles-}" ;;
+    kubedl-*) echo "KubeDL $(kubedl_flags "$1")" ;;
     floor) echo "lib/kube floor ($floor_c in flight)" ;;
   esac
 }
@@ -184,6 +203,7 @@ row "operator peak RSS" RSS " MiB"
 row "operator RSS when ready, before the jobs" RSS0 " MiB"
 row "operator RSS at the end (every object cached)" RSS1 " MiB"
 row "operator CPU" CPU " s"
+row "reconciles (KubeDL)" RECONCILES ""
 row "machine busy before (share of cores)" BUSY ""
 row "load average (1 min) at the end" LOAD ""
 echo

@@ -1,5 +1,7 @@
 // kubedl-reconciler: runs the job controllers of the enabled workloads against the API server.
 // Flags are documented in docs/reconciler.md.
+#include <algorithm>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -46,8 +48,20 @@ DEFINE_string(workloads, "",
               "Job kinds to run: auto (those whose CRD is served, also later), *, or a comma list "
               "of kinds with -Kind to disable one. Empty: $WORKLOADS_ENABLE, else auto.");
 DEFINE_int32(max_concurrent_reconciles, 4, "Jobs reconciled at the same time.");
+DEFINE_string(owned_event_batch_period, "500ms",
+              "How long a pod or service event waits before it wakes its job, so that a "
+              "burst of them costs one reconcile; 0: at once.");
+DEFINE_int32(malloc_arenas, 2,
+             "Most glibc malloc arenas; each of the many create and watch threads would "
+             "otherwise grow its own (up to 8 per core), keeping freed memory apart. 0: "
+             "glibc's default (or $MALLOC_ARENA_MAX).");
 DEFINE_int32(create_parallelism, 32,
              "Threads, shared by all workers, that send a slow-start batch of creates at once.");
+DEFINE_int32(event_queue_limit, 4096,
+             "Events waiting to be written before new ones are combined per object and reason "
+             "(at most as many again), then dropped.");
+DEFINE_int32(event_cache_limit, 4096,
+             "Events written, and objects correlated, remembered to count repeats into.");
 DEFINE_int64(max_replicas_per_type, kubedl::api::kDefaultMaxReplicasPerType,
              "Most replicas one replica type of a job may have; a job with more fails with "
              "reason <Kind>FailedValidation (the webhook refuses it with the same limit).");
@@ -196,7 +210,11 @@ absl::Status ReconcilerProcess::Connect() {
   gethostname(host, sizeof(host) - 1);
   host_ = host;
   identity_ = absl::StrCat(host_, "_", getpid());
-  events_ = kube::NewEventRecorder(*client_, {.component = "kubedl-reconciler", .host = host_});
+  events_ = kube::NewEventRecorder(
+      *client_, {.component = "kubedl-reconciler",
+                 .host = host_,
+                 .queue_limit = static_cast<size_t>(std::max(FLAGS_event_queue_limit, 1)),
+                 .cache_limit = static_cast<size_t>(std::max(FLAGS_event_cache_limit, 1))});
   return absl::OkStatus();
 }
 
@@ -385,12 +403,19 @@ void ReconcilerProcess::Shutdown() {
 }
 
 int ReconcilerProcess::Run() {
+  // Before any thread starts, so that every thread shares the few arenas.
+  if (FLAGS_malloc_arenas > 0) mallopt(M_ARENA_MAX, FLAGS_malloc_arenas);
   if (absl::Status s = Connect(); !s.ok()) return StartUpError(s);
   if (absl::Status s = BuildDeps(); !s.ok()) return StartUpError(s);
   if (absl::Status s = ConnectMetricsSink(); !s.ok()) return StartUpError(s);
   ManagerOptions options;
   options.namespace_name = FLAGS_namespace;
   options.workers = std::max(1, FLAGS_max_concurrent_reconciles);
+  if (!absl::ParseDuration(FLAGS_owned_event_batch_period, &options.owned_event_batch) ||
+      options.owned_event_batch < absl::ZeroDuration()) {
+    return StartUpError(absl::InvalidArgumentError(absl::StrCat(
+        "--owned-event-batch-period: not a duration: ", FLAGS_owned_event_batch_period)));
+  }
   (workloads_->discover ? options.discover_kinds : options.kinds) = workloads_->kinds;
   manager_ = std::make_unique<ControllerManager>(*client_, deps_, options, *registry_);
   snapshot_source_.store(manager_.get(), std::memory_order_release);

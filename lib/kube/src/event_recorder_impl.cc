@@ -2,12 +2,13 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
 #include "kubedl/kube/errors.h"
+#include "kubedl/kube/event_correlator.h"
 #include "kubedl/kube/event_recorder.h"
 
 namespace kubedl::kube {
@@ -17,13 +18,21 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+EventSubject SubjectOf(const Object& involved) {
+  return {involved.value("kind", ""),        involved.value("apiVersion", ""),
+          Namespace(involved),               Name(involved),
+          Uid(involved),                     ResourceVersion(involved)};
+}
+
+// An Event waiting to be written: every occurrence recorded since it was queued, counted.
 struct Pending {
-  Object involved;
+  EventSubject subject;
   std::string type, reason, message;
-  absl::Time at;
+  absl::Time first, last;
+  int count = 0;
 };
 
-// What we know of an Event we wrote, for aggregation.
+// What we know of an Event we wrote, to count further occurrences into it.
 struct Written {
   std::string namespace_name;
   std::string name;
@@ -33,7 +42,10 @@ struct Written {
 class EventRecorderImpl final : public EventRecorder {
  public:
   EventRecorderImpl(Client& client, EventRecorderOptions options, Clock& clock)
-      : client_(client), options_(std::move(options)), clock_(clock),
+      : client_(client),
+        options_(std::move(options)),
+        clock_(clock),
+        correlator_({.cache_limit = options_.cache_limit}),
         thread_([this] { Loop(); }) {}
 
   ~EventRecorderImpl() override {
@@ -47,13 +59,30 @@ class EventRecorderImpl final : public EventRecorder {
 
   void Record(const Object& involved, const std::string& type, const std::string& reason,
               const std::string& message) override {
+    EventSubject subject = SubjectOf(involved);
+    const absl::Time now = clock_.Now();
     std::lock_guard lock(mu_);
+    CorrelatedEvent event = correlator_.Correlate(subject, type, reason, message, now);
+    if (CountInto(event.key, event.message, now)) return;
     if (queue_.size() >= options_.queue_limit) {
-      LOG(WARNING) << "event recorder: queue full, dropping " << reason << " for "
-                   << ObjectKey(involved);
-      return;
+      // Full: counted into one combined Event per object, type and reason instead, for which
+      // a second queue_limit is kept; only beyond that is an event dropped.
+      std::string combined = absl::StrCat(kCombinedEventPrefix, message);
+      if (CountInto(event.similar_key, combined, now)) return;
+      if (queue_.size() >= 2 * options_.queue_limit) {
+        if (dropped_++ % 1000 == 0) {
+          LOG(WARNING) << "event recorder: " << queue_.size()
+                       << " Events wait to be written; dropped " << dropped_ << " so far, now "
+                       << reason << " for " << subject.namespace_ << "/" << subject.name;
+        }
+        return;
+      }
+      event.key = std::move(event.similar_key);
+      event.message = std::move(combined);
     }
-    queue_.push_back({involved, type, reason, message, clock_.Now()});
+    pending_.emplace(event.key, Pending{std::move(subject), type, reason,
+                                        std::move(event.message), now, now, 1});
+    queue_.push_back(std::move(event.key));
     cv_.notify_all();
   }
 
@@ -63,35 +92,47 @@ class EventRecorderImpl final : public EventRecorder {
   }
 
  private:
+  // Counts an occurrence into the waiting Event `key`, if one waits.
+  bool CountInto(const std::string& key, std::string message, absl::Time now) {
+    auto it = pending_.find(key);
+    if (it == pending_.end()) return false;
+    ++it->second.count;
+    it->second.last = now;
+    it->second.message = std::move(message);
+    return true;
+  }
+
   void Loop() {
     std::unique_lock lock(mu_);
     while (true) {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      Pending p = std::move(queue_.front());
+      std::string key = std::move(queue_.front());
       queue_.pop_front();
+      auto it = pending_.find(key);
+      Pending p = std::move(it->second);
+      pending_.erase(it);
       busy_ = true;
       lock.unlock();
-      Write(p);
+      Write(key, p);
       lock.lock();
       busy_ = false;
       cv_.notify_all();
     }
   }
 
-  void Write(const Pending& p) {
-    std::string ns = Namespace(p.involved);
+  void Write(const std::string& key, const Pending& p) {
+    std::string ns = p.subject.namespace_;
     if (ns.empty()) ns = "default";  // events about cluster-scoped objects
-    std::string key = absl::StrCat(ns, "\x1f", Uid(p.involved), "\x1f", ObjectKey(p.involved),
-                                   "\x1f", p.type, "\x1f", p.reason, "\x1f", p.message);
     auto it = written_.find(key);
     if (it != written_.end()) {
-      Object patch = {{"count", it->second.count + 1},
-                      {"lastTimestamp", Rfc3339(p.at)}};
+      Object patch = {{"count", it->second.count + p.count},
+                      {"message", p.message},
+                      {"lastTimestamp", Rfc3339(p.last)}};
       auto s = client_.Patch(resources::Events(), it->second.namespace_name, it->second.name,
                              PatchType::kMerge, patch);
       if (s.ok()) {
-        ++it->second.count;
+        it->second.count += p.count;
         return;
       }
       if (!kube::IsNotFound(s.status())) {
@@ -100,13 +141,13 @@ class EventRecorderImpl final : public EventRecorder {
       }
       written_.erase(it);  // the event expired (TTL): create a new one
     }
-    std::string name = absl::StrCat(Name(p.involved), ".", absl::Hex(absl::ToUnixNanos(p.at)));
-    Object ref = {{"kind", p.involved.value("kind", "")},
-                  {"apiVersion", p.involved.value("apiVersion", "")},
-                  {"name", Name(p.involved)},
-                  {"uid", Uid(p.involved)},
-                  {"resourceVersion", ResourceVersion(p.involved)}};
-    if (!Namespace(p.involved).empty()) ref["namespace"] = Namespace(p.involved);
+    std::string name = absl::StrCat(p.subject.name, ".", absl::Hex(absl::ToUnixNanos(p.first)));
+    Object ref = {{"kind", p.subject.kind},
+                  {"apiVersion", p.subject.api_version},
+                  {"name", p.subject.name},
+                  {"uid", p.subject.uid},
+                  {"resourceVersion", p.subject.resource_version}};
+    if (!p.subject.namespace_.empty()) ref["namespace"] = p.subject.namespace_;
     Object event = {{"apiVersion", "v1"},
                     {"kind", "Event"},
                     {"metadata", {{"name", name}, {"namespace", ns}}},
@@ -114,9 +155,9 @@ class EventRecorderImpl final : public EventRecorder {
                     {"type", p.type},
                     {"reason", p.reason},
                     {"message", p.message},
-                    {"count", 1},
-                    {"firstTimestamp", Rfc3339(p.at)},
-                    {"lastTimestamp", Rfc3339(p.at)},
+                    {"count", p.count},
+                    {"firstTimestamp", Rfc3339(p.first)},
+                    {"lastTimestamp", Rfc3339(p.last)},
                     {"eventTime", nullptr},
                     {"source", {{"component", options_.component}}},
                     {"reportingComponent", options_.component},
@@ -127,8 +168,9 @@ class EventRecorderImpl final : public EventRecorder {
       LOG(WARNING) << "event recorder: " << created.status();
       return;
     }
-    if (written_.size() > 4096) written_.clear();  // bound memory; worst case: a new Event
-    written_[key] = {ns, name, 1};
+    // Bounds memory; the worst case is a new Event where a count would have been bumped.
+    if (written_.size() >= options_.cache_limit) written_.clear();
+    written_[key] = {ns, name, p.count};
   }
 
   Client& client_;
@@ -136,10 +178,13 @@ class EventRecorderImpl final : public EventRecorder {
   Clock& clock_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Pending> queue_;
+  EventCorrelator correlator_;                         // guarded by mu_
+  absl::flat_hash_map<std::string, Pending> pending_;  // guarded by mu_, by key
+  std::deque<std::string> queue_;                      // guarded by mu_: keys, oldest first
+  size_t dropped_ = 0;                                 // guarded by mu_
   bool busy_ = false;
   bool stopping_ = false;
-  std::unordered_map<std::string, Written> written_;  // only the writer thread touches it
+  absl::flat_hash_map<std::string, Written> written_;  // only the writer thread touches it
   std::thread thread_;
 };
 

@@ -141,7 +141,7 @@ absl::Status ControllerManager::Start() {
       expectations_.CreateObserved(key, is_service ? absl::StrCat("svc/", kube::Name(obj))
                                                    : kube::Name(obj));
     }
-    queue_->Add(key);
+    queue_->AddAfter(key, options_.owned_event_batch);
   };
   for (bool is_service : {false, true}) {
     kube::Informer& informer = is_service ? *services_ : *pods_;

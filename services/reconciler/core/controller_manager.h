@@ -30,6 +30,10 @@ namespace kubedl::reconciler {
 struct ManagerOptions {
   std::string namespace_name;          // "" = all namespaces
   int workers = 4;                     // --max-concurrent-reconciles
+  // A pod or service event wakes its job this much later, so that the events of a burst (a
+  // job's creates confirmed, its pods starting) cost one reconcile, not one each, as the
+  // Kubernetes Job controller batches them. Zero: at once. --owned-event-batch-period.
+  absl::Duration owned_event_batch = absl::Milliseconds(500);
   std::vector<api::JobKind> kinds;     // enabled now
   // Kinds to start once their CRD is served (--workloads=auto); checked every discovery_period.
   std::vector<api::JobKind> discover_kinds;

@@ -1,10 +1,14 @@
 #pragma once
 
-// Records core/v1 Events about objects. Repeated events (same object, type, reason and
-// message) are aggregated: the existing Event's count and lastTimestamp are bumped instead of
-// creating a new one, as kubectl describe expects. Recording never blocks the caller on the
-// API server: events are written by a background thread, and dropped (with a log line) if
-// more than `queue_limit` are waiting.
+// Records core/v1 Events about objects, correlated as client-go's recorder does
+// (event_correlator.h): a repeated event (same object, type, reason and message) bumps the
+// existing Event's count and lastTimestamp, and past 10 different messages for one object, type
+// and reason within 10 minutes they are combined into one Event. Recording never blocks the
+// caller on the API server: events are written by a background thread; occurrences recorded
+// while their Event waits are counted into it. When `queue_limit` Events wait, a new one is
+// combined into its object's and reason's combined Event (at most `queue_limit` more of those);
+// only beyond that is it dropped, with a log line. A waiting Event keeps the object's reference,
+// not the object, so the queue's memory is bounded by the limit (a few hundred bytes each).
 
 #include <memory>
 #include <string>
@@ -29,7 +33,8 @@ class EventRecorder {
 struct EventRecorderOptions {
   std::string component = "kubedl";  // source.component and reportingComponent
   std::string host;                  // source.host / reportingInstance
-  size_t queue_limit = 1000;
+  size_t queue_limit = 4096;  // Events waiting to be written (and as many combined ones)
+  size_t cache_limit = 4096;  // Events written, and objects correlated, remembered
 };
 
 std::unique_ptr<EventRecorder> NewEventRecorder(Client& client, EventRecorderOptions options,
