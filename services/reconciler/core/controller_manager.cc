@@ -128,6 +128,7 @@ absl::Status ControllerManager::Start() {
     opts.label_selector = selector;
     opts.transform = slim;
     opts.skip_fields = {"spec"};  // never read back; a TF pod's spec lists every address
+    opts.indexers = {{kIndexOrphanOfJob, &OrphanOfJobIndex}};
     *informer = kube::NewInformer(client_, std::move(opts));
   }
   // Informer events confirm our own creates and deletes, and wake the owning job.

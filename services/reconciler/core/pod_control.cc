@@ -10,7 +10,6 @@
 #include "kubedl/common/error_barrier.h"
 #include "kubedl/common/string_view.h"
 #include "kubedl/kube/errors.h"
-#include "kubedl/kube/label_selector.h"
 #include "kubedl/kube/resource.h"
 
 namespace kubedl::reconciler {
@@ -59,10 +58,8 @@ OwnedObjects PodControl::ObserveOwned() {
 // Pods and services that carry the job's labels but have no controller become the job's.
 void PodControl::Adopt(const kube::ObjectCache& cache, const kube::ResourceRef& ref,
                        std::vector<Object>& owned) {
-  auto selector = kube::LabelSelector::Parse(absl::StrCat(
-      A(kLabelOperatorName), "=", OperatorName(job_.kind), ",", A(kLabelJobName), "=", job_.name));
-  if (!selector.ok()) return;  // a job name is always a valid label value
-  for (Object& obj : cache.List(job_.namespace_, *selector)) {
+  for (Object& obj :
+       cache.ByIndex(kIndexOrphanOfJob, OrphanOfJobKey(job_.kind, job_.namespace_, job_.name))) {
     if (!kube::ControllerUid(obj).empty() || kube::BeingDeleted(obj)) continue;
     Object refs = Object::array();
     if (obj["metadata"].contains("ownerReferences")) refs = obj["metadata"]["ownerReferences"];

@@ -17,6 +17,26 @@ std::string ReplicaMessagePrefix(const api::Job& job) {
   return absl::StrCat(A(job.descriptor().name), " ", job.namespace_, "/", job.name);
 }
 
+std::string OrphanOfJobKey(api::JobKind kind, std::string_view ns, std::string_view job) {
+  return absl::StrCat(A(ns), "/", OperatorName(kind), "/", A(job));
+}
+
+std::vector<std::string> OrphanOfJobIndex(const kube::Object& obj) {
+  if (!kube::ControllerUid(obj).empty()) return {};
+  auto metadata = obj.find("metadata");
+  if (metadata == obj.end() || !metadata->is_object()) return {};
+  auto labels = metadata->find("labels");
+  if (labels == metadata->end() || !labels->is_object()) return {};
+  auto operator_name = labels->find(std::string(kLabelOperatorName));
+  auto job = labels->find(std::string(kLabelJobName));
+  if (operator_name == labels->end() || job == labels->end() || !operator_name->is_string() ||
+      !job->is_string()) {
+    return {};
+  }
+  return {absl::StrCat(kube::Namespace(obj), "/", operator_name->get<std::string>(), "/",
+                       job->get<std::string>())};
+}
+
 std::string OperatorName(api::JobKind kind) {
   return absl::StrCat(absl::AsciiStrToLower(A(api::Describe(kind).name)), "-controller");
 }

@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kubedl/api/job.h"
 #include "kubedl/api/kind.h"
+#include "kubedl/kube/object.h"
 #include "kubedl/kube/resource.h"
 
 namespace kubedl::reconciler {
@@ -25,6 +27,15 @@ inline constexpr std::string_view kLegacyLabelJobName = "job-name";
 inline constexpr std::string_view kLegacyLabelReplicaType = "replica-type";
 inline constexpr std::string_view kLegacyLabelReplicaIndex = "replica-index";
 inline constexpr std::string_view kLegacyLabelJobRole = "job-role";
+
+// Informer index of pods and services that carry a job's labels but no controller: what the
+// job may adopt, found without scanning its namespace on every pass.
+inline constexpr char kIndexOrphanOfJob[] = "orphan-of-job";
+// "<namespace>/<operator-name label>/<job-name label>" of an object without controller (none
+// otherwise): kIndexOrphanOfJob's values.
+std::vector<std::string> OrphanOfJobIndex(const kube::Object& obj);
+// The kIndexOrphanOfJob value of a job's orphans.
+std::string OrphanOfJobKey(api::JobKind kind, std::string_view ns, std::string_view job);
 
 // The API resource of a kind's jobs.
 kube::ResourceRef JobResource(const api::KindDescriptor& kind);

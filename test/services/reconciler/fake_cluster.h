@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/gang_client.h"
+#include "core/pod_identity.h"
 #include "kubedl/kube/clock.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/event_recorder.h"
@@ -64,9 +65,13 @@ class SnapshotCache final : public kube::ObjectCache {
   std::vector<Object> ByIndex(const std::string& index_name,
                               const std::string& value) const override {
     std::vector<Object> out;
-    if (index_name != kube::kIndexControllerUid) return out;
     for (const auto& [key, obj] : objects_) {
-      if (kube::ControllerUid(obj) == value) out.push_back(obj);
+      if (index_name == kube::kIndexControllerUid && kube::ControllerUid(obj) == value) {
+        out.push_back(obj);
+      }
+      if (index_name == kIndexOrphanOfJob && OrphanOfJobIndex(obj) == std::vector{value}) {
+        out.push_back(obj);
+      }
     }
     return out;
   }
