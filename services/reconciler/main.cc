@@ -47,7 +47,8 @@ DEFINE_string(namespace, "", "Namespace to watch; empty watches all namespaces."
 DEFINE_string(workloads, "",
               "Job kinds to run: auto (those whose CRD is served, also later), *, or a comma list "
               "of kinds with -Kind to disable one. Empty: $WORKLOADS_ENABLE, else auto.");
-DEFINE_int32(max_concurrent_reconciles, 4, "Jobs reconciled at the same time.");
+DEFINE_int32(max_concurrent_reconciles, 16,
+             "Jobs reconciled at the same time; their creates share --create-parallelism threads.");
 DEFINE_string(owned_event_batch_period, "500ms",
               "How long a pod or service event waits before it wakes its job, so that a "
               "burst of them costs one reconcile; 0: at once.");

@@ -163,9 +163,9 @@ class EventRecorderImpl final : public EventRecorder {
                     {"reportingComponent", options_.component},
                     {"reportingInstance", options_.host}};
     if (!options_.host.empty()) event["source"]["host"] = options_.host;
-    auto created = client_.Create(resources::Events(), ns, event);
+    absl::Status created = client_.CreateStatusOnly(resources::Events(), ns, event);
     if (!created.ok()) {
-      LOG(WARNING) << "event recorder: " << created.status();
+      LOG(WARNING) << "event recorder: " << created;
       return;
     }
     // Bounds memory; the worst case is a new Event where a count would have been bumped.

@@ -19,11 +19,12 @@
 namespace kubedl::kube {
 namespace {
 
-// One cached object. `packed` is the MessagePack form of the transformed object.
+// One cached object. `packed` is the MessagePack form of the transformed object. Its labels
+// are not kept apart: a pod's ten labels cost a kilobyte as strings, and a list by label
+// selector (rare: controllers look up through indexes) reads them from `packed`.
 struct Entry {
   std::string packed;
   std::string resource_version;
-  Labels labels;
   std::vector<std::vector<std::string>> index_values;  // per indexer, same order
   uint32_t generation = 0;  // the list that last saw it
 };
@@ -52,6 +53,7 @@ class InformerImpl final : public Informer {
 
   void AddEventHandler(EventHandler handler) override {
     absl::MutexLock lock(&handlers_mu_);
+    if (handler.on_update) wants_old_objects_ = true;
     handlers_.push_back(std::move(handler));
   }
 
@@ -98,7 +100,8 @@ class InformerImpl final : public Informer {
     std::string prefix = ns.empty() ? "" : absl::StrCat(ns, "/");
     for (; it != store_.end(); ++it) {
       if (!ns.empty() && it->first.compare(0, prefix.size(), prefix) != 0) break;
-      if (selector.Matches(it->second.labels)) out.push_back(Unpack(it->second.packed));
+      Object obj = Unpack(it->second.packed);
+      if (selector.empty() || selector.Matches(GetLabels(obj))) out.push_back(std::move(obj));
     }
     return out;
   }
@@ -284,11 +287,11 @@ class InformerImpl final : public Informer {
     std::string key = ObjectKey(obj);
     Entry entry;
     entry.resource_version = ResourceVersion(obj);
-    entry.labels = GetLabels(obj);
     for (auto& [name, fn] : indexers_) entry.index_values.push_back(fn(obj));
     Object::to_msgpack(obj, entry.packed);
     entry.packed.shrink_to_fit();
     std::optional<Object> old;
+    bool existed = false;
     bool changed = true;
     {
       std::unique_lock lock(store_mu_);
@@ -300,9 +303,10 @@ class InformerImpl final : public Informer {
         if (!entry.resource_version.empty()) last_rv_ = entry.resource_version;
       }
       if (it != store_.end()) {
+        existed = true;
         changed = it->second.resource_version != entry.resource_version;
         if (changed) {
-          old = Unpack(it->second.packed);
+          if (wants_old_objects_) old = Unpack(it->second.packed);
           Unindex(key, it->second);
           it->second = std::move(entry);
           Index(key, it->second);
@@ -315,8 +319,11 @@ class InformerImpl final : public Informer {
       }
     }
     if (!changed) return;
-    if (old) {
-      Dispatch([&](EventHandler& h) { if (h.on_update) h.on_update(*old, obj); });
+    if (existed) {
+      Dispatch([&](EventHandler& h) {
+        if (h.on_update && old) h.on_update(*old, obj);
+        if (h.on_modified) h.on_modified(obj);
+      });
     } else {
       Dispatch([&](EventHandler& h) { if (h.on_add) h.on_add(obj); });
     }
@@ -376,7 +383,10 @@ class InformerImpl final : public Informer {
       std::vector<Object> all = List("", LabelSelector());
       for (auto& obj : all) {
         if (Stopping()) return;
-        Dispatch([&](EventHandler& h) { if (h.on_update) h.on_update(obj, obj); });
+        Dispatch([&](EventHandler& h) {
+          if (h.on_update) h.on_update(obj, obj);
+          if (h.on_modified) h.on_modified(obj);
+        });
       }
     }
   }
@@ -409,6 +419,8 @@ class InformerImpl final : public Informer {
 
   absl::Mutex handlers_mu_;
   std::vector<EventHandler> handlers_;
+  // Set once a handler with on_update is added.
+  std::atomic<bool> wants_old_objects_{false};
 
   absl::Mutex stream_mu_;
   bool stopping_ ABSL_GUARDED_BY(stream_mu_) = false;

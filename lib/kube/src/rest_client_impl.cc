@@ -106,6 +106,13 @@ class ClientImpl final : public Client {
     return Do("POST", ref.CollectionPath(ns), obj.dump(), "application/json");
   }
 
+  absl::Status CreateStatusOnly(const ResourceRef& ref, const std::string& ns,
+                                const Object& obj) override {
+    HttpRequest request{"POST", ref.CollectionPath(ns), obj.dump(), "application/json",
+                        absl::ZeroDuration()};
+    return Send(request).status();
+  }
+
   absl::StatusOr<Object> Update(const ResourceRef& ref, const std::string& ns,
                                 const Object& obj) override {
     return Do("PUT", ref.ObjectPath(ns, Name(obj)), obj.dump(), "application/json");
@@ -176,22 +183,27 @@ class ClientImpl final : public Client {
   const std::string& DefaultNamespace() const override { return config_.namespace_name; }
 
  private:
-  // One request; 429 (and 503 with Retry-After) are retried after the server's Retry-After.
+  // One request, and the object the server answers with.
   absl::StatusOr<Object> Do(const char* method, std::string target, std::string body,
                             const char* content_type) {
     HttpRequest request{method, std::move(target), std::move(body), content_type,
                         absl::ZeroDuration()};
+    ASSIGN_OR_RETURN(std::string text, Send(request));
+    if (text.empty()) return Object::object();
+    Object parsed = Object::parse(text, nullptr, false);
+    if (parsed.is_discarded())
+      return absl::DataLossError(absl::StrCat(method, " ", request.target,
+                                              ": the response is not JSON"));
+    return parsed;
+  }
+
+  // One request; the body of its 2xx response. 429 (and 503 with Retry-After) are retried
+  // after the server's Retry-After.
+  absl::StatusOr<std::string> Send(const HttpRequest& request) {
     for (int attempt = 0;; ++attempt) {
       if (limiter_) limiter_->Wait();
       ASSIGN_OR_RETURN(HttpResponse response, transport_->RoundTrip(request));
-      if (response.status >= 200 && response.status < 300) {
-        if (response.body.empty()) return Object::object();
-        Object parsed = Object::parse(response.body, nullptr, false);
-        if (parsed.is_discarded())
-          return absl::DataLossError(absl::StrCat(method, " ", request.target,
-                                                  ": the response is not JSON"));
-        return parsed;
-      }
+      if (response.status >= 200 && response.status < 300) return std::move(response.body);
       bool retry = response.status == 429 ||
                    (response.status == 503 && !response.retry_after.empty());
       if (!retry || attempt >= config_.max_retries_on_429)

@@ -91,7 +91,7 @@ void ControllerManager::StartKind(api::JobKind kind) {
   };
   informer->AddEventHandler({
       .on_add = [this, key_of](const Object& job) { queue_->Add(key_of(job)); },
-      .on_update = [this, key_of](const Object&, const Object& job) { queue_->Add(key_of(job)); },
+      .on_modified = [this, key_of](const Object& job) { queue_->Add(key_of(job)); },
       .on_delete =
           [this, key_of](const Object& job) {
             if (deps_.job_events != nullptr) deps_.job_events->JobDeleted(job);
@@ -148,9 +148,7 @@ absl::Status ControllerManager::Start() {
     kube::Informer& informer = is_service ? *services_ : *pods_;
     informer.AddEventHandler({
         .on_add = [observed, is_service](const Object& o) { observed(o, false, is_service); },
-        .on_update = [observed, is_service](const Object&, const Object& o) {
-          observed(o, false, is_service);
-        },
+        .on_modified = [observed, is_service](const Object& o) { observed(o, false, is_service); },
         .on_delete = [observed, is_service](const Object& o) { observed(o, true, is_service); },
     });
     informer.Start();

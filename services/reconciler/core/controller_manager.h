@@ -29,7 +29,7 @@ namespace kubedl::reconciler {
 
 struct ManagerOptions {
   std::string namespace_name;          // "" = all namespaces
-  int workers = 4;                     // --max-concurrent-reconciles
+  int workers = 16;                    // --max-concurrent-reconciles
   // A pod or service event wakes its job this much later, so that the events of a burst (a
   // job's creates confirmed, its pods starting) cost one reconcile, not one each, as the
   // Kubernetes Job controller batches them. Zero: at once. --owned-event-batch-period.

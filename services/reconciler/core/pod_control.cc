@@ -32,7 +32,7 @@ struct PodControl::PlannedCreate {
   std::string name;
   Object body;
   bool sent = false;
-  absl::StatusOr<Object> result = absl::UnknownError("not sent");
+  absl::Status result = absl::UnknownError("not sent");
   std::string ExpectationName() const { return is_pod ? name : absl::StrCat("svc/", name); }
 };
 
@@ -173,11 +173,11 @@ CreateOutcome PodControl::CreateAll(const std::vector<CreateRequest>& requests,
         p->sent = true;
         // This runs on the shared pool, outside the reconcile's barrier: nothing may escape.
         p->result = common::StatusOfCall([&] {
-          return deps_.client->Create(
+          return deps_.client->CreateStatusOnly(
               p->is_pod ? kube::resources::Pods() : kube::resources::Services(), job_.namespace_,
               p->body);
         });
-        return p->result.ok() || kube::IsAlreadyExists(p->result.status());
+        return p->result.ok() || kube::IsAlreadyExists(p->result);
       },
       [&](size_t begin, size_t end) {
         report();
@@ -201,7 +201,7 @@ void PodControl::Report(const PlannedCreate& p, CreateOutcome& outcome) {
   }
   // The create did not happen (or is not ours to wait for): nothing is pending any more.
   deps_.expectations->CreateObserved(key_, p.ExpectationName());
-  if (kube::IsAlreadyExists(p.result.status())) {
+  if (kube::IsAlreadyExists(p.result)) {
     // An earlier pass or process made it, or the object of that name is still being deleted
     // (a recreation): names are deterministic, so nothing is duplicated. Look again shortly;
     // the informer may never send an event for this name that would clear the expectation.
@@ -210,14 +210,14 @@ void PodControl::Report(const PlannedCreate& p, CreateOutcome& outcome) {
   }
   deps_.events->Record(object_, "Warning", p.is_pod ? "FailedCreatePod" : "FailedCreateService",
                        absl::StrCat("Error creating ", A(what), " ", p.name, ": ",
-                                    p.result.status().message()));
-  if (kube::IsInvalid(p.result.status())) {
+                                    p.result.message()));
+  if (kube::IsInvalid(p.result)) {
     // The API server's own validation refused what the spec implies (a check lib/api does not
     // make): the same spec can only be refused again, so the job fails instead of retrying.
     if (!outcome.refused_as_invalid) {
       outcome.refused_as_invalid =
           absl::StrCat(ReplicaMessagePrefix(job_), " is invalid: the API server refused its ",
-                       A(what), " ", p.name, ": ", p.result.status().message());
+                       A(what), " ", p.name, ": ", p.result.message());
     }
     return;
   }

@@ -4,7 +4,9 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -140,6 +142,56 @@ TEST_F(InformerTest, ControllerUidIndexFindsOwnedObjects) {
   EXPECT_EQ(Name(found[0]), "owned");
   ASSERT_TRUE(client().Delete(cms, ns(), "owned").ok());
   EXPECT_TRUE(Eventually([&] { return informer->ByIndex(kIndexControllerUid, Uid(*owner)).empty(); }));
+}
+
+// A handler with on_modified alone gets each update's new object (the cache then keeps no old
+// object to decode); one with on_update as well gets old and new.
+TEST_F(InformerTest, UpdatesReachOnModifiedWithTheNewObjectAndOnUpdateWithBoth) {
+  const auto& cms = resources::ConfigMaps();
+  Object cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+               {"metadata", {{"name", "changing"}}}, {"data", {{"v", "0"}}}};
+  ASSERT_TRUE(client().Create(cms, ns(), cm).ok());
+  InformerOptions options;
+  options.resource = cms;
+  options.namespace_name = ns();
+  std::mutex mu;
+  std::vector<std::string> modified_only, modified, old_values, new_values;
+  auto value = [](const Object& o) { return o["data"].value("v", ""); };
+
+  auto new_only = NewInformer(client(), options);
+  new_only->AddEventHandler({.on_modified = [&](const Object& o) {
+    std::lock_guard l(mu);
+    modified_only.push_back(value(o));
+  }});
+  auto both = NewInformer(client(), options);
+  both->AddEventHandler({.on_update = [&](const Object& old_obj, const Object& new_obj) {
+                           std::lock_guard l(mu);
+                           old_values.push_back(value(old_obj));
+                           new_values.push_back(value(new_obj));
+                         },
+                         .on_modified = [&](const Object& o) {
+                           std::lock_guard l(mu);
+                           modified.push_back(value(o));
+                         }});
+  new_only->Start();
+  both->Start();
+  ASSERT_TRUE(new_only->WaitForSync(absl::Seconds(30)));
+  ASSERT_TRUE(both->WaitForSync(absl::Seconds(30)));
+
+  for (const char* v : {"1", "2"}) {
+    ASSERT_TRUE(client().Patch(cms, ns(), "changing", PatchType::kMerge, {{"data", {{"v", v}}}})
+                    .ok());
+    ASSERT_TRUE(Eventually([&] {
+      std::lock_guard l(mu);
+      return !modified_only.empty() && modified_only.back() == v && !modified.empty() &&
+             modified.back() == v;
+    })) << "update to " << v;
+  }
+  std::lock_guard l(mu);
+  EXPECT_EQ(modified_only, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(modified, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(old_values, (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(new_values, (std::vector<std::string>{"1", "2"}));
 }
 
 }  // namespace

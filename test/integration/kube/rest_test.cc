@@ -151,6 +151,26 @@ TEST_F(RestTest, TypedErrorsForAlreadyExistsAndInvalidWithFieldCauses) {
   EXPECT_TRUE(kube::IsNotFound(client().Get(pods, ns(), "absent").status()));
 }
 
+TEST_F(RestTest, CreateStatusOnlyCreatesAndReportsTheSameErrorsAsCreate) {
+  const auto& pods = resources::Pods();
+  ASSERT_TRUE(client().CreateStatusOnly(pods, ns(), MakePod("quiet")).ok());
+  auto got = client().Get(pods, ns(), "quiet");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_FALSE(Uid(*got).empty());
+
+  absl::Status dup = client().CreateStatusOnly(pods, ns(), MakePod("quiet"));
+  EXPECT_TRUE(kube::IsAlreadyExists(dup)) << dup;
+  Object invalid = MakePod("bad");
+  invalid["spec"]["containers"][0].erase("image");
+  absl::Status rejected = client().CreateStatusOnly(pods, ns(), invalid);
+  ASSERT_TRUE(IsInvalid(rejected)) << rejected;
+  bool image_cause = false;
+  for (const auto& cause : Causes(rejected)) {
+    if (cause.field == "spec.containers[0].image") image_cause = true;
+  }
+  EXPECT_TRUE(image_cause) << rejected;
+}
+
 TEST_F(RestTest, PagingThroughTwoThousandObjects) {
   const auto& cms = resources::ConfigMaps();
   constexpr int kCount = 2000;
