@@ -193,6 +193,10 @@ def run_plain(args):
 
 
 def main():
+    # Progress and errors on one stream: the container runtime reads stdout and stderr through
+    # two pipes, so a progress line printed just before a traceback can land after it in the
+    # pod's log, whose last line is what FallbackToLogsOnError reports as the exit message.
+    os.dup2(sys.stdout.fileno(), sys.stderr.fileno())
     args = arguments()
     torch.set_num_threads(1)  # several ranks share a small node
     if "TORCHELASTIC_RUN_ID" in os.environ or "LOCAL_RANK" in os.environ:
