@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
 namespace kubedl::kube {
@@ -10,10 +11,10 @@ namespace kubedl::kube {
 CorrelatedEvent EventCorrelator::Correlate(const EventSubject& subject, absl::string_view type,
                                            absl::string_view reason, absl::string_view message,
                                            absl::Time now) {
-  // \x1f cannot occur in names, kinds or reasons, so no two subjects share a key.
-  std::string similar_key =
-      absl::StrCat(subject.namespace_, "\x1f", subject.uid, "\x1f", subject.kind, "\x1f",
-                   subject.api_version, "\x1f", subject.name, "\x1f", type, "\x1f", reason);
+  // absl::Hash hashes each string with its length, so no two subjects share their input.
+  const EventKey similar_key =
+      absl::HashOf(subject.namespace_, subject.uid, subject.kind, subject.api_version,
+                   subject.name, type, reason);
   auto it = similar_.find(similar_key);
   if (it != similar_.end() && now - it->second.last_seen > options_.window) {
     similar_.erase(it);
@@ -26,9 +27,10 @@ CorrelatedEvent EventCorrelator::Correlate(const EventSubject& subject, absl::st
   Similar& similar = it->second;
   similar.last_seen = now;
   // Once max_similar different messages are seen, every one is combined, a repeated one too.
-  if (similar.messages.size() < options_.max_similar) similar.messages.emplace(message);
+  const uint64_t message_hash = absl::HashOf(message);
+  if (similar.messages.size() < options_.max_similar) similar.messages.insert(message_hash);
   if (similar.messages.size() < options_.max_similar) {
-    return {absl::StrCat(similar_key, "\x1f", message), std::string(message), similar_key, false};
+    return {absl::HashOf(similar_key, message_hash), std::string(message), similar_key, false};
   }
   return {similar_key, absl::StrCat(kCombinedEventPrefix, message), similar_key, true};
 }

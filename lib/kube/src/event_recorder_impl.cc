@@ -1,5 +1,6 @@
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -24,10 +25,24 @@ EventSubject SubjectOf(const Object& involved) {
           Uid(involved),                     ResourceVersion(involved)};
 }
 
+// What waiting Events have in common: their object, type and reason. A job's creates record one
+// Event per pod or service in a row, so those share one origin instead of a copy each.
+struct Origin {
+  EventSubject subject;
+  std::string type, reason;
+
+  bool Is(const EventSubject& s, const std::string& t, const std::string& r) const {
+    return subject.uid == s.uid && subject.resource_version == s.resource_version &&
+           subject.name == s.name && subject.namespace_ == s.namespace_ &&
+           subject.kind == s.kind && subject.api_version == s.api_version && type == t &&
+           reason == r;
+  }
+};
+
 // An Event waiting to be written: every occurrence recorded since it was queued, counted.
 struct Pending {
-  EventSubject subject;
-  std::string type, reason, message;
+  std::shared_ptr<const Origin> origin;
+  std::string message;
   absl::Time first, last;
   int count = 0;
 };
@@ -77,12 +92,14 @@ class EventRecorderImpl final : public EventRecorder {
         }
         return;
       }
-      event.key = std::move(event.similar_key);
+      event.key = event.similar_key;
       event.message = std::move(combined);
     }
-    pending_.emplace(event.key, Pending{std::move(subject), type, reason,
-                                        std::move(event.message), now, now, 1});
-    queue_.push_back(std::move(event.key));
+    if (last_origin_ == nullptr || !last_origin_->Is(subject, type, reason)) {
+      last_origin_ = std::make_shared<const Origin>(Origin{std::move(subject), type, reason});
+    }
+    pending_.emplace(event.key, Pending{last_origin_, std::move(event.message), now, now, 1});
+    queue_.push_back(event.key);
     cv_.notify_all();
   }
 
@@ -93,7 +110,7 @@ class EventRecorderImpl final : public EventRecorder {
 
  private:
   // Counts an occurrence into the waiting Event `key`, if one waits.
-  bool CountInto(const std::string& key, std::string message, absl::Time now) {
+  bool CountInto(EventKey key, std::string message, absl::Time now) {
     auto it = pending_.find(key);
     if (it == pending_.end()) return false;
     ++it->second.count;
@@ -107,7 +124,7 @@ class EventRecorderImpl final : public EventRecorder {
     while (true) {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      std::string key = std::move(queue_.front());
+      const EventKey key = queue_.front();
       queue_.pop_front();
       auto it = pending_.find(key);
       Pending p = std::move(it->second);
@@ -121,8 +138,9 @@ class EventRecorderImpl final : public EventRecorder {
     }
   }
 
-  void Write(const std::string& key, const Pending& p) {
-    std::string ns = p.subject.namespace_;
+  void Write(EventKey key, const Pending& p) {
+    const EventSubject& subject = p.origin->subject;
+    std::string ns = subject.namespace_;
     if (ns.empty()) ns = "default";  // events about cluster-scoped objects
     auto it = written_.find(key);
     if (it != written_.end()) {
@@ -141,19 +159,19 @@ class EventRecorderImpl final : public EventRecorder {
       }
       written_.erase(it);  // the event expired (TTL): create a new one
     }
-    std::string name = absl::StrCat(p.subject.name, ".", absl::Hex(absl::ToUnixNanos(p.first)));
-    Object ref = {{"kind", p.subject.kind},
-                  {"apiVersion", p.subject.api_version},
-                  {"name", p.subject.name},
-                  {"uid", p.subject.uid},
-                  {"resourceVersion", p.subject.resource_version}};
-    if (!p.subject.namespace_.empty()) ref["namespace"] = p.subject.namespace_;
+    std::string name = absl::StrCat(subject.name, ".", absl::Hex(absl::ToUnixNanos(p.first)));
+    Object ref = {{"kind", subject.kind},
+                  {"apiVersion", subject.api_version},
+                  {"name", subject.name},
+                  {"uid", subject.uid},
+                  {"resourceVersion", subject.resource_version}};
+    if (!subject.namespace_.empty()) ref["namespace"] = subject.namespace_;
     Object event = {{"apiVersion", "v1"},
                     {"kind", "Event"},
                     {"metadata", {{"name", name}, {"namespace", ns}}},
                     {"involvedObject", ref},
-                    {"type", p.type},
-                    {"reason", p.reason},
+                    {"type", p.origin->type},
+                    {"reason", p.origin->reason},
                     {"message", p.message},
                     {"count", p.count},
                     {"firstTimestamp", Rfc3339(p.first)},
@@ -179,12 +197,13 @@ class EventRecorderImpl final : public EventRecorder {
   std::mutex mu_;
   std::condition_variable cv_;
   EventCorrelator correlator_;                         // guarded by mu_
-  absl::flat_hash_map<std::string, Pending> pending_;  // guarded by mu_, by key
-  std::deque<std::string> queue_;                      // guarded by mu_: keys, oldest first
+  absl::flat_hash_map<EventKey, Pending> pending_;  // guarded by mu_, by key
+  std::shared_ptr<const Origin> last_origin_;       // guarded by mu_: the latest one queued
+  std::deque<EventKey> queue_;                      // guarded by mu_: keys, oldest first
   size_t dropped_ = 0;                                 // guarded by mu_
   bool busy_ = false;
   bool stopping_ = false;
-  absl::flat_hash_map<std::string, Written> written_;  // only the writer thread touches it
+  absl::flat_hash_map<EventKey, Written> written_;  // only the writer thread touches it
   std::thread thread_;
 };
 

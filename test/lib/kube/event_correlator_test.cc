@@ -26,7 +26,7 @@ TEST(EventCorrelatorTest, AnIdenticalEventCountsIntoTheSameEvent) {
 
 TEST(EventCorrelatorTest, TheTenthDifferentMessageAndAllAfterItAreCombined) {
   EventCorrelator correlator;
-  std::set<std::string> keys;
+  std::set<EventKey> keys;
   for (int i = 0; i < 9; ++i) {
     CorrelatedEvent e = correlator.Correlate(Job("a"), "Normal", "SuccessfulCreatePod",
                                              absl::StrCat("Created pod: a-worker-", i), kStart);

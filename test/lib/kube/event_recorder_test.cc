@@ -130,6 +130,46 @@ TEST(EventRecorderTest, OccurrencesRecordedWhileTheirEventWaitsAreCountedIntoIt)
   EXPECT_EQ(client.patched()[0]["name"], (*again)["metadata"]["name"]);
 }
 
+// Waiting Events recorded in a row for one object, type and reason share what they have in
+// common; each must still be written with its own object, resourceVersion, type and reason.
+TEST(EventRecorderTest, EventsWaitingInARowAreWrittenWithTheirOwnObjectTypeAndReason) {
+  EventSinkClient client;
+  auto recorder = NewEventRecorder(client, {.component = "test"});
+  client.Hold();
+  recorder->Record(Job("first"), "Normal", "Created", "holds the writer");
+  client.AwaitArrivals(1);
+  Object a_later = Job("a");
+  a_later["metadata"]["resourceVersion"] = "8";
+  struct Recorded {
+    Object object;
+    std::string type, reason, message;
+  };
+  const std::vector<Recorded> recorded = {
+      {Job("a"), "Normal", "SuccessfulCreatePod", "Created pod: a-0"},
+      {Job("a"), "Normal", "SuccessfulCreatePod", "Created pod: a-1"},
+      {Job("a"), "Normal", "SuccessfulCreateService", "Created service: a-0"},
+      {Job("b"), "Normal", "SuccessfulCreateService", "Created service: b-0"},
+      {Job("a"), "Warning", "SuccessfulCreateService", "Created service: a-1"},
+      {a_later, "Warning", "SuccessfulCreateService", "Created service: a-2"},
+  };
+  for (const Recorded& r : recorded) recorder->Record(r.object, r.type, r.reason, r.message);
+  client.Release();
+  recorder->Flush();
+  const std::vector<Object> created = client.created();
+  ASSERT_EQ(created.size(), recorded.size() + 1);
+  for (const Recorded& r : recorded) {
+    const Object* e = Find(created, r.message);
+    ASSERT_NE(e, nullptr) << r.message;
+    EXPECT_EQ((*e)["type"], r.type) << r.message;
+    EXPECT_EQ((*e)["reason"], r.reason) << r.message;
+    EXPECT_EQ((*e)["involvedObject"]["name"], r.object["metadata"]["name"]) << r.message;
+    EXPECT_EQ((*e)["involvedObject"]["uid"], r.object["metadata"]["uid"]) << r.message;
+    EXPECT_EQ((*e)["involvedObject"]["resourceVersion"],
+              r.object["metadata"].value("resourceVersion", ""))
+        << r.message;
+  }
+}
+
 TEST(EventRecorderTest, AFullQueueCombinesEventsPerObjectAndDropsOnlyBeyondTwiceItsLimit) {
   EventSinkClient client;
   auto recorder = NewEventRecorder(client, {.component = "test", .queue_limit = 2});

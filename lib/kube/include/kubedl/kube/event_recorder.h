@@ -8,7 +8,8 @@
 // while their Event waits are counted into it. When `queue_limit` Events wait, a new one is
 // combined into its object's and reason's combined Event (at most `queue_limit` more of those);
 // only beyond that is it dropped, with a log line. A waiting Event keeps the object's reference,
-// not the object, so the queue's memory is bounded by the limit (a few hundred bytes each).
+// not the object, and Events recorded in a row for one object, type and reason share one copy of
+// it, so the queue's memory is bounded by the limit (about a hundred bytes and the message each).
 
 #include <memory>
 #include <string>
