@@ -105,12 +105,17 @@ const Object* Find(const std::vector<Object>& events, const std::string& message
   return nullptr;
 }
 
+// Keeps the writer busy with one Event, so that what is recorded next waits in the queue.
+void HoldTheWriter(EventSinkClient& client, EventRecorder& recorder) {
+  client.Hold();
+  recorder.Record(Job("first"), "Normal", "Created", "holds the writer");
+  client.AwaitArrivals(1);
+}
+
 TEST(EventRecorderTest, OccurrencesRecordedWhileTheirEventWaitsAreCountedIntoIt) {
   EventSinkClient client;
   auto recorder = NewEventRecorder(client, {.component = "test"});
-  client.Hold();
-  recorder->Record(Job("first"), "Normal", "Created", "holds the writer");
-  client.AwaitArrivals(1);
+  HoldTheWriter(client, *recorder);
   for (int i = 0; i < 5; ++i) recorder->Record(Job("a"), "Normal", "Restarting", "again");
   client.Release();
   recorder->Flush();
@@ -135,9 +140,7 @@ TEST(EventRecorderTest, OccurrencesRecordedWhileTheirEventWaitsAreCountedIntoIt)
 TEST(EventRecorderTest, EventsWaitingInARowAreWrittenWithTheirOwnObjectTypeAndReason) {
   EventSinkClient client;
   auto recorder = NewEventRecorder(client, {.component = "test"});
-  client.Hold();
-  recorder->Record(Job("first"), "Normal", "Created", "holds the writer");
-  client.AwaitArrivals(1);
+  HoldTheWriter(client, *recorder);
   Object a_later = Job("a");
   a_later["metadata"]["resourceVersion"] = "8";
   struct Recorded {
@@ -173,9 +176,7 @@ TEST(EventRecorderTest, EventsWaitingInARowAreWrittenWithTheirOwnObjectTypeAndRe
 TEST(EventRecorderTest, AFullQueueCombinesEventsPerObjectAndDropsOnlyBeyondTwiceItsLimit) {
   EventSinkClient client;
   auto recorder = NewEventRecorder(client, {.component = "test", .queue_limit = 2});
-  client.Hold();
-  recorder->Record(Job("first"), "Normal", "Created", "holds the writer");
-  client.AwaitArrivals(1);
+  HoldTheWriter(client, *recorder);
   recorder->Record(Job("a"), "Normal", "SuccessfulCreatePod", "Created pod: a-0");
   recorder->Record(Job("b"), "Normal", "SuccessfulCreatePod", "Created pod: b-0");
   // Full: a's further pods go into one combined Event, as do b's.
