@@ -185,10 +185,10 @@ TEST_F(MetricsServiceIntegrationTest, ScriptedJobMixIsCountedExactlyDespiteDupli
   EXPECT_EQ(m["kubedl_metrics_events_total{outcome=\"rejected\"}"], 0);
   // The service's own request metrics are on the same page.
   EXPECT_GE(m[Series("grpc_server_msg_received_total",
-                     {{"method", "/kubedl.v1.MetricsSink/Report"}})],
+                     {{"method", "/kubedl.v1.MetricsSink/Deliver"}})],
             static_cast<double>(total_events));
   EXPECT_GE(m[Series("grpc_server_handled_total",
-                     {{"method", "/kubedl.v1.MetricsSink/Report"}, {"code", "OK"}})],
+                     {{"method", "/kubedl.v1.MetricsSink/Deliver"}, {"code", "OK"}})],
             1);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
@@ -72,18 +73,45 @@ TEST(GrpcJobEventSinkTest, DestructorReturnsPromptlyWithEventsStillBuffered) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
-// Counts the events of every Report stream.
+// Applies the events of every Deliver stream (records their job UIDs) and acknowledges each
+// message. Its first stream instead takes `lose_on_first_stream` events off the wire and fails
+// without applying them, as a service killed before it got to them; while `hold` is set it applies
+// but does not acknowledge.
 class CountingService final : public v1::MetricsSink::Service {
  public:
-  grpc::Status Report(grpc::ServerContext*, grpc::ServerReader<v1::ReportRequest>* reader,
-                      v1::ReportSummary*) override {
+  grpc::Status Deliver(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::DeliveryAck, v1::ReportRequest>* stream) override {
+    const bool first = streams.fetch_add(1) == 0;
+    int lost = 0;
     v1::ReportRequest request;
-    while (reader->Read(&request)) {
-      if (request.has_event()) events.fetch_add(1);
+    v1::DeliveryAck ack;
+    while (stream->Read(&request)) {
+      if (first && lose_on_first_stream > 0) {
+        if (++lost == lose_on_first_stream) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "");
+        continue;
+      }
+      if (request.has_event()) {
+        absl::MutexLock lock(&mu);
+        applied.push_back(request.event().job().uid());
+      }
+      ack.set_applied(ack.applied() + 1);
+      while (hold.load()) absl::SleepFor(absl::Milliseconds(1));
+      if (!stream->Write(ack)) break;
     }
     return grpc::Status::OK;
   }
-  std::atomic<int> events{0};
+
+  std::vector<std::string> Applied() {
+    absl::MutexLock lock(&mu);
+    return applied;
+  }
+
+  int lose_on_first_stream = 0;
+  std::atomic<bool> hold{false};
+  std::atomic<int> streams{0};
+  absl::Mutex mu;
+  std::vector<std::string> applied ABSL_GUARDED_BY(mu);
 };
 
 std::unique_ptr<grpc::Server> Serve(CountingService& service, int port, int* bound = nullptr) {
@@ -116,7 +144,53 @@ TEST(GrpcJobEventSinkTest, FlushRetriesAtOnceInsteadOfWaitingOutTheReconnectBack
   EXPECT_TRUE(sink.Flush(absl::Seconds(5)));
   EXPECT_EQ(sink.EventsWritten(), 1u);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  EXPECT_EQ(service.events.load(), 1);
+  EXPECT_EQ(service.Applied().size(), 1u);
+}
+
+// A service killed while events sat in its socket never applied them, though the client's writes
+// succeeded. The client writes what was not acknowledged again on its next stream.
+TEST(GrpcJobEventSinkTest, EventsTheServiceDiedBeforeApplyingAreWrittenAgainOnTheNextStream) {
+  CountingService service;
+  service.lose_on_first_stream = 3;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = Serve(service, 0, &port);
+  ASSERT_NE(server, nullptr);
+  GrpcJobEventSink sink({.target = "127.0.0.1:" + std::to_string(port),
+                         .initial_backoff = absl::Milliseconds(10),
+                         .max_backoff = absl::Milliseconds(50)});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sink.Send(Created(i)));
+  ASSERT_TRUE(sink.Flush(absl::Seconds(10)));
+  EXPECT_GE(service.streams.load(), 2);
+  EXPECT_GE(sink.EventsWritten(), 8u);  // 3 into the dying stream, then all 5
+  EXPECT_EQ(sink.EventsAcknowledged(), 5u);
+  std::vector<std::string> applied = service.Applied();
+  std::sort(applied.begin(), applied.end());
+  EXPECT_EQ(applied, (std::vector<std::string>{"u0", "u1", "u2", "u3", "u4"}));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+// Flush means applied, not written: it waits for the acknowledgement, and unacknowledged events
+// keep their place in the buffer's bound.
+TEST(GrpcJobEventSinkTest, FlushWaitsUntilTheServiceAcknowledgesAndUnacknowledgedEventsCountInTheBound) {
+  CountingService service;
+  service.hold = true;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = Serve(service, 0, &port);
+  ASSERT_NE(server, nullptr);
+  GrpcJobEventSink sink({.target = "127.0.0.1:" + std::to_string(port), .buffer_capacity = 2});
+  ASSERT_TRUE(sink.Send(Created(1)));
+  ASSERT_TRUE(sink.Send(Created(2)));
+  EXPECT_FALSE(sink.Flush(absl::Milliseconds(300)));
+  EXPECT_EQ(sink.EventsWritten(), 2u);
+  EXPECT_EQ(sink.EventsAcknowledged(), 0u);
+  EXPECT_FALSE(sink.Send(Created(3)));  // both still held for the service
+  service.hold = false;
+  EXPECT_TRUE(sink.Flush(absl::Seconds(5)));
+  EXPECT_EQ(sink.EventsAcknowledged(), 2u);
+  EXPECT_TRUE(sink.Send(Created(3)));
+  EXPECT_TRUE(sink.Flush(absl::Seconds(5)));
+  EXPECT_EQ(service.Applied().size(), 3u);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
 TEST(GrpcJobEventSinkTest, ReconcilerIdDefaultsToOneUniquePerProcess) {

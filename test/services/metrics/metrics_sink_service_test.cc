@@ -81,6 +81,48 @@ TEST_F(MetricsSinkServiceTest, StreamFeedsTheAggregatorAndTheSummaryCountsAccept
             1);
 }
 
+// Deliver acknowledges what it applied, counting every message of the stream (rejected ones
+// and snapshot parts too) in the order written, and answers the end of the writes with a last
+// acknowledgement covering everything.
+TEST_F(MetricsSinkServiceTest, DeliverAcknowledgesEveryAppliedMessageAndEndsWithAFullAcknowledgement) {
+  const v1::JobKey job = MakeJobKey("u1", "PyTorchJob", "ns", "j");
+  grpc::ClientContext context;
+  auto stream = stub_->Deliver(&context);
+  ASSERT_TRUE(stream->Write(Event(JobCreatedEvent(job, kT0))));
+  v1::DeliveryAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.applied(), 1u);
+  EXPECT_EQ(ack.rejected(), 0u);
+  EXPECT_EQ(reader_.Value("kubedl_jobs_created_total", {{"kind", "PyTorchJob"}, {"namespace", "ns"}}),
+            1);
+
+  ASSERT_TRUE(stream->Write(v1::ReportRequest()));  // no payload: rejected, acknowledged anyway
+  v1::ReportRequest snapshot;
+  snapshot.mutable_snapshot()->set_reconciler_id("r1");
+  snapshot.mutable_snapshot()->set_last(true);
+  *snapshot.mutable_snapshot()->add_jobs() = MakeLiveJob(job, "Running");
+  ASSERT_TRUE(stream->Write(snapshot));
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(stream->Write(Event(JobCreatedEvent(
+        MakeJobKey("v" + std::to_string(i), "PyTorchJob", "ns", "j"), kT0))));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  uint64_t last = ack.applied();
+  int acks = 1;
+  while (stream->Read(&ack)) {
+    EXPECT_GT(ack.applied(), last);  // each acknowledgement covers more
+    last = ack.applied();
+    ++acks;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(last, 103u);
+  EXPECT_EQ(ack.rejected(), 1u);
+  EXPECT_LE(acks, 103);
+  EXPECT_EQ(reader_.Value("kubedl_jobs_created_total", {{"kind", "PyTorchJob"}, {"namespace", "ns"}}),
+            101);
+  EXPECT_EQ(reader_.Value("kubedl_jobs_running", {{"kind", "PyTorchJob"}, {"namespace", "ns"}}), 1);
+}
+
 TEST_F(MetricsSinkServiceTest, RequestMetricsCountCallsMessagesAndLatencyByMethod) {
   const std::string method = "/kubedl.v1.MetricsSink/Report";
   for (int i = 0; i < 2; ++i) {

@@ -17,10 +17,6 @@ namespace {
 
 // Events taken from the buffer per lock, so Send contends with the writer only briefly.
 constexpr size_t kBatch = 256;
-// How long the stream may be idle before a batch is preceded by a liveness probe, and how long
-// the probe polls the connection.
-constexpr absl::Duration kIdleProbeAfter = absl::Milliseconds(50);
-constexpr absl::Duration kIdleProbe = absl::Milliseconds(2);
 // How long the destructor lets the stream end gracefully before cancelling it.
 constexpr absl::Duration kGracefulStop = absl::Milliseconds(500);
 
@@ -72,8 +68,8 @@ GrpcJobEventSink::~GrpcJobEventSink() {
 bool GrpcJobEventSink::Send(v1::JobEvent event) {
   {
     absl::MutexLock lock(&mu_);
-    // In-flight events still hold their place: the bound covers everything not yet written.
-    if (buffer_.size() + in_flight_size_ < options_.buffer_capacity) {
+    // Events being written or awaiting acknowledgement still hold their place.
+    if (buffer_.size() + in_flight_size_ + unacknowledged_.size() < options_.buffer_capacity) {
       buffer_.push_back(std::move(event));
       return true;
     }
@@ -86,7 +82,7 @@ bool GrpcJobEventSink::Send(v1::JobEvent event) {
 bool GrpcJobEventSink::Flush(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return buffer_.empty() && in_flight_size_ == 0;
+    return buffer_.empty() && in_flight_size_ == 0 && unacknowledged_.empty();
   };
   {
     absl::MutexLock lock(&mu_);
@@ -124,18 +120,22 @@ void GrpcJobEventSink::Run() {
       active_context_ = &context;
       retry_now_ = false;  // this attempt is the retry
     }
-    v1::ReportSummary summary;
-    std::unique_ptr<Writer> writer = stub_->Report(&context, &summary);
+    Requeue();
+    std::unique_ptr<Stream> stream = stub_->Deliver(&context);
     streams_opened_.fetch_add(1, std::memory_order_relaxed);
-    const bool wrote = Stream(*writer);
+    std::thread reader([this, &stream] { ReadAcknowledgements(*stream); });
+    const bool wrote = WriteAll(*stream);
     connected_.store(false, std::memory_order_relaxed);
     bool stopping;
     {
       absl::MutexLock lock(&mu_);
       stopping = stopping_;
     }
-    if (!stopping) context.TryCancel();  // the stream broke: do not wait for a graceful end
-    const grpc::Status status = writer->Finish();
+    // The stream broke: do not wait for a graceful end. When stopping, the service answers the
+    // end of the writes with a last acknowledgement and ends the call (or the destructor cancels).
+    if (!stopping) context.TryCancel();
+    reader.join();
+    const grpc::Status status = stream->Finish();
     {
       absl::MutexLock lock(&mu_);
       active_context_ = nullptr;
@@ -157,31 +157,66 @@ void GrpcJobEventSink::WaitBackoff(absl::Duration wait) {
   mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
 }
 
-bool GrpcJobEventSink::Stream(Writer& writer) {
+void GrpcJobEventSink::Requeue() {
+  absl::MutexLock lock(&mu_);
+  // Oldest first: the unacknowledged events were written before the batch that was in flight.
+  buffer_.insert(buffer_.begin(), std::make_move_iterator(in_flight_.begin()),
+                 std::make_move_iterator(in_flight_.end()));
+  in_flight_.clear();
+  in_flight_size_ = 0;
+  for (auto it = unacknowledged_.rbegin(); it != unacknowledged_.rend(); ++it) {
+    buffer_.push_front(std::move(it->event));
+  }
+  unacknowledged_.clear();
+  acknowledged_messages_ = 0;
+  stream_ended_ = false;
+  stream_messages_ = 0;
+}
+
+void GrpcJobEventSink::ReadAcknowledgements(Stream& stream) {
+  v1::DeliveryAck ack;
+  while (stream.Read(&ack)) {
+    uint64_t dropped = 0;
+    absl::MutexLock lock(&mu_);
+    acknowledged_messages_ = std::max(acknowledged_messages_, ack.applied());
+    while (!unacknowledged_.empty() && unacknowledged_.front().seq <= acknowledged_messages_) {
+      unacknowledged_.pop_front();
+      ++dropped;
+    }
+    acknowledged_.fetch_add(dropped, std::memory_order_relaxed);
+  }
+  absl::MutexLock lock(&mu_);
+  stream_ended_ = true;
+}
+
+bool GrpcJobEventSink::WriteAll(Stream& stream) {
   bool wrote = false;
   // A fresh stream may talk to a restarted service: rebuild its gauges first.
   if (options_.live_jobs) {
-    if (!WriteSnapshot(writer)) return wrote;
+    if (!WriteSnapshot(stream)) return wrote;
     wrote = true;
   }
   while (true) {
     if (!in_flight_.empty()) {
-      if (!WriteInFlight(writer)) return wrote;
+      if (!WriteInFlight(stream)) return wrote;
       wrote = true;
     }
     bool snapshot_due = false;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || snapshot_requested_ || !buffer_.empty();
+        return stopping_ || stream_ended_ || snapshot_requested_ || !buffer_.empty();
       };
       const absl::Duration until_snapshot =
           options_.live_jobs ? next_snapshot_ - absl::Now() : absl::Seconds(1);
       mu_.AwaitWithTimeout(absl::Condition(&ready), std::max(until_snapshot, absl::ZeroDuration()));
       if (stopping_) {
-        writer.WritesDone();
+        stream.WritesDone();
         return wrote;
       }
+      // The service went away (its acknowledgements with it): what it did not acknowledge is
+      // written again on the next stream.
+      if (stream_ended_) return wrote;
       snapshot_due = options_.live_jobs && (snapshot_requested_ || absl::Now() >= next_snapshot_);
       snapshot_requested_ = false;
       const size_t n = std::min(buffer_.size(), kBatch);
@@ -192,41 +227,41 @@ bool GrpcJobEventSink::Stream(Writer& writer) {
       in_flight_size_ = in_flight_.size();
     }
     if (snapshot_due) {
-      if (!WriteSnapshot(writer)) return wrote;
+      if (!WriteSnapshot(stream)) return wrote;
       wrote = true;
     }
   }
 }
 
-bool GrpcJobEventSink::WriteInFlight(Writer& writer) {
-  // A stream that sat idle while the service died still looks open: nothing read the closed
-  // socket, and a write into it would "succeed". Waiting briefly on the channel's state polls the
-  // connection, so a dead one shows up before the batch is written into it.
-  if (absl::Now() - last_write_ > kIdleProbeAfter &&
-      channel_->WaitForStateChange(GRPC_CHANNEL_READY,
-                                   absl::ToChronoTime(absl::Now() + kIdleProbe))) {
-    return false;
-  }
-  // The batch is coalesced into few frames: a buffered write "succeeds" before anything is sent,
-  // so the events stay in flight until the last, flushing write of the batch succeeds. After a
-  // failure the whole batch is written again on the next stream (the service deduplicates).
+bool GrpcJobEventSink::WriteInFlight(Stream& stream) {
+  // The batch is coalesced into few frames: a buffered write "succeeds" before anything is sent.
+  // A write into a connection that is already dead can succeed too; either way the events stay
+  // in the sink until the service acknowledges them.
   v1::ReportRequest request;
   for (size_t i = 0; i < in_flight_.size(); ++i) {
     *request.mutable_event() = in_flight_[i];
     grpc::WriteOptions write_options;
     if (i + 1 < in_flight_.size()) write_options.set_buffer_hint();
-    if (!writer.Write(request, write_options)) return false;
+    if (!stream.Write(request, write_options)) return false;
   }
-  last_write_ = absl::Now();
   written_.fetch_add(in_flight_.size(), std::memory_order_relaxed);
   connected_.store(true, std::memory_order_relaxed);
-  in_flight_.clear();
   absl::MutexLock lock(&mu_);
+  for (v1::JobEvent& event : in_flight_) {
+    const uint64_t seq = ++stream_messages_;
+    // An acknowledgement can overtake the bookkeeping of what it covers.
+    if (seq > acknowledged_messages_) {
+      unacknowledged_.push_back({seq, std::move(event)});
+    } else {
+      acknowledged_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  in_flight_.clear();
   in_flight_size_ = 0;
   return true;
 }
 
-bool GrpcJobEventSink::WriteSnapshot(Writer& writer) {
+bool GrpcJobEventSink::WriteSnapshot(Stream& stream) {
   next_snapshot_ = absl::Now() + options_.snapshot_interval;
   const std::vector<v1::LiveJob> jobs = options_.live_jobs();
   const uint64_t generation = ++snapshot_generation_;
@@ -239,10 +274,10 @@ bool GrpcJobEventSink::WriteSnapshot(Writer& writer) {
     part->set_generation(generation);
     part->mutable_jobs()->Add(jobs.begin() + begin, jobs.begin() + end);
     part->set_last(end == jobs.size());
-    if (!writer.Write(request)) return false;
+    if (!stream.Write(request)) return false;
+    ++stream_messages_;
     begin = end;
   } while (begin < jobs.size());
-  last_write_ = absl::Now();
   connected_.store(true, std::memory_order_relaxed);
   return true;
 }

@@ -26,7 +26,8 @@ struct GrpcJobEventSinkOptions {
   // Names this process's snapshots; a snapshot replaces what the same id said before. Empty:
   // "<hostname>/<pid>/<start time>", unique per process.
   std::string reconciler_id;
-  // Events held while the service is slow or absent (buffered plus taken for writing).
+  // Events held while the service is slow or absent: buffered, being written, or written and not
+  // yet acknowledged.
   size_t buffer_capacity = 10000;
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(30);
@@ -42,11 +43,12 @@ struct GrpcJobEventSinkOptions {
 };
 
 // A JobEventSink that streams to the MetricsSink service. Send puts the event into a bounded
-// buffer and returns; one background thread keeps a Report stream open, writes the buffer in
+// buffer and returns; one background thread keeps a Deliver stream open, writes the buffer in
 // order, sends a snapshot of live jobs right after every (re)connection and then every
 // snapshot_interval, and reconnects with exponential backoff (with jitter) when the service is
-// absent or restarts. An event whose write failed is written again on the next stream (the
-// service deduplicates); events the service had buffered when it died are lost with it.
+// absent or restarts. Each event is kept until the service acknowledges having applied it; what a
+// stream did not get acknowledged is written again, first, on the next one (the service
+// deduplicates), so a service killed mid-stream loses nothing the client sent.
 class GrpcJobEventSink final : public JobEventSink {
  public:
   explicit GrpcJobEventSink(GrpcJobEventSinkOptions options);
@@ -60,8 +62,8 @@ class GrpcJobEventSink final : public JobEventSink {
   bool Send(v1::JobEvent event) override ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t DroppedEvents() const override { return dropped_.load(std::memory_order_relaxed); }
 
-  // Waits until every buffered event was written to an open stream; false on timeout. A sink
-  // that is waiting out its reconnect backoff connects and retries at once (once per call).
+  // Waits until the service acknowledged every buffered event; false on timeout. A sink that is
+  // waiting out its reconnect backoff connects and retries at once (once per call).
   bool Flush(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
   // Sends a snapshot now instead of at the next interval.
   void RequestSnapshot() ABSL_LOCKS_EXCLUDED(mu_);
@@ -70,16 +72,26 @@ class GrpcJobEventSink final : public JobEventSink {
   bool Connected() const { return connected_.load(std::memory_order_relaxed); }
   uint64_t StreamsOpened() const { return streams_opened_.load(std::memory_order_relaxed); }
   uint64_t EventsWritten() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t EventsAcknowledged() const { return acknowledged_.load(std::memory_order_relaxed); }
   const std::string& reconciler_id() const { return options_.reconciler_id; }
 
  private:
-  using Writer = grpc::ClientWriterInterface<v1::ReportRequest>;
+  using Stream = grpc::ClientReaderWriterInterface<v1::ReportRequest, v1::DeliveryAck>;
+  // An event written on the current stream as its `seq`-th message, awaiting acknowledgement.
+  struct Unacknowledged {
+    uint64_t seq;
+    v1::JobEvent event;
+  };
 
   void Run();
-  // Writes until a write fails or the sink stops; true if anything was written.
-  bool Stream(Writer& writer) ABSL_LOCKS_EXCLUDED(mu_);
-  bool WriteSnapshot(Writer& writer);
-  bool WriteInFlight(Writer& writer) ABSL_LOCKS_EXCLUDED(mu_);
+  // Puts what the last stream left unacknowledged or unwritten back at the buffer's front.
+  void Requeue() ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes until a write fails, the stream ends or the sink stops; true if anything was written.
+  bool WriteAll(Stream& stream) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs on a thread of its own per stream: drops acknowledged events until the stream ends.
+  void ReadAcknowledgements(Stream& stream) ABSL_LOCKS_EXCLUDED(mu_);
+  bool WriteSnapshot(Stream& stream);
+  bool WriteInFlight(Stream& stream) ABSL_LOCKS_EXCLUDED(mu_);
   // Waits `wait`, or less when the sink stops or a Flush asks for a retry now.
   void WaitBackoff(absl::Duration wait) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -93,6 +105,9 @@ class GrpcJobEventSink final : public JobEventSink {
   // events, the size is shared for Flush.
   std::deque<v1::JobEvent> in_flight_;
   size_t in_flight_size_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Unacknowledged> unacknowledged_ ABSL_GUARDED_BY(mu_);  // in the order written
+  uint64_t acknowledged_messages_ ABSL_GUARDED_BY(mu_) = 0;  // of the current stream
+  bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;  // seen by the reader: reconnect
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool snapshot_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool retry_now_ ABSL_GUARDED_BY(mu_) = false;  // a Flush cuts the current backoff short
@@ -101,11 +116,12 @@ class GrpcJobEventSink final : public JobEventSink {
 
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> acknowledged_{0};
   std::atomic<uint64_t> streams_opened_{0};
   std::atomic<bool> connected_{false};
   uint64_t snapshot_generation_ = 0;
+  uint64_t stream_messages_ = 0;  // written on the current stream, snapshot parts included
   absl::Time next_snapshot_ = absl::InfinitePast();
-  absl::Time last_write_ = absl::InfinitePast();
   std::thread thread_;
 };
 
