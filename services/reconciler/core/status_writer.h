@@ -51,6 +51,9 @@ class StatusWriter {
   bool Write();
 
  private:
+  // The job the pass read still exists under its name (a failed read counts as yes: retry).
+  bool SameJobStillThere(const kube::ResourceRef& resource);
+
   kube::Client& client_;
   kube::EventRecorder& events_;
   JobEventEmitter* job_events_;

@@ -69,6 +69,14 @@ TEST_F(RestTest, PodCreateGetListUpdatePatchDelete) {
                                      Object::parse(R"([{"op":"add",
                                        "path":"/metadata/annotations/j","value":"2"}])"));
   ASSERT_TRUE(json_patched.ok()) << json_patched.status();
+  // A JSON Patch guarded by a test of the uid (the reconciler's status write): refused with 422
+  // when the object under that name is another one, and nothing changes.
+  auto guarded = client().Patch(pods, ns(), "p1", PatchType::kJson,
+                                Object::array({{{"op", "test"}, {"path", "/metadata/uid"},
+                                                {"value", "not-this-pods-uid"}},
+                                               {{"op", "add"}, {"path", "/metadata/annotations/g"},
+                                                {"value", "x"}}}));
+  EXPECT_TRUE(IsInvalid(guarded.status())) << guarded.status();
   auto strategic = client().Patch(pods, ns(), "p1", PatchType::kStrategicMerge,
                                   {{"metadata", {{"labels", {{"s", "3"}}}}}});
   ASSERT_TRUE(strategic.ok()) << strategic.status();
@@ -85,6 +93,7 @@ TEST_F(RestTest, PodCreateGetListUpdatePatchDelete) {
   EXPECT_EQ(anns["m"], "1");
   EXPECT_EQ(anns["j"], "2");
   EXPECT_EQ(anns["applied"], "4");
+  EXPECT_FALSE(anns.contains("g"));
   EXPECT_EQ((*applied)["metadata"]["labels"]["s"], "3");
 
   // Status subresource of a built-in type (merge patch: no read-modify-write race).

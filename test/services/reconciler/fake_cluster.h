@@ -151,17 +151,43 @@ class FakeCluster final : public kube::Client {
     }
     return Write(ref, ns, obj, /*status_only=*/true);
   }
+  // A JSON Patch (RFC 6902, tests included) or, for any other type, a merge patch. To the status
+  // subresource only the status changes, and the write counts as a status write.
   absl::StatusOr<Object> Patch(const kube::ResourceRef& ref, const std::string& ns,
-                               const std::string& name, kube::PatchType,
-                               const Object& patch, const kube::PatchOptions&) override {
+                               const std::string& name, kube::PatchType type,
+                               const Object& patch, const kube::PatchOptions& options) override {
     absl::MutexLock lock(&mu_);
+    const bool status_only = options.subresource == "status";
+    if (status_only) {
+      ++status_writes_;
+      if (!failed_status_writes_.empty()) {
+        absl::Status error = failed_status_writes_.front();
+        failed_status_writes_.erase(failed_status_writes_.begin());
+        return error;
+      }
+    }
     auto& store = store_[ref.resource];
     auto it = store.find(kube::ObjectKey(ns, name));
     if (it == store.end()) return kube::MakeApiError(404, "NotFound", name + " not found");
-    Object clean_patch = patch;
-    clean_patch["metadata"].erase("resourceVersion");
-    clean_patch["metadata"].erase("uid");
-    it->second.merge_patch(clean_patch);
+    if (type == kube::PatchType::kJson) {
+      Object patched;
+      try {
+        patched = it->second.patch(patch);
+      } catch (const Object::exception& e) {
+        return kube::MakeApiError(422, "Invalid", e.what());
+      }
+      if (status_only) {
+        it->second["status"] = patched["status"];
+      } else {
+        patched["metadata"]["uid"] = it->second["metadata"]["uid"];
+        it->second = std::move(patched);
+      }
+    } else {
+      Object clean_patch = patch;
+      clean_patch["metadata"].erase("resourceVersion");
+      clean_patch["metadata"].erase("uid");
+      it->second.merge_patch(clean_patch);
+    }
     it->second["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
     return it->second;
   }

@@ -1,5 +1,6 @@
 // A job's status as a pass changes and writes it (core/status_writer.h): conditions and their
-// events, failing, and the write with its conflict retries and what it remembers.
+// events, failing, and the write (a JSON Patch of the status subresource guarded by the job's
+// uid) with its retries and what it remembers.
 #include "core/status_writer.h"
 
 #include <memory>
@@ -139,26 +140,50 @@ TEST_F(StatusWriterTest, AChangedStatusIsWrittenToTheStatusSubresource) {
   EXPECT_FALSE(written_.FinishedStatus(kKey, "job-uid").has_value()) << "not finished";
 }
 
-TEST_F(StatusWriterTest, AConflictIsRetriedOnTheNewestVersionOfTheJob) {
-  // Someone edits the job after the pass read it.
+// Status is the reconciler's alone: an edit made after the pass read the job (a label, a newer
+// resourceVersion) costs no conflict and survives the write.
+TEST_F(StatusWriterTest, AnEditMadeAfterThePassReadTheJobCostsNoConflictAndIsKept) {
   Object edited = Stored();
   edited["metadata"]["labels"] = {{"edited", "yes"}};
   cluster_.Put("tfjobs", edited);
   StatusWriter& writer = Writer();
   writer.SetCondition(api::kJobCreated, api::kConditionTrue, api::kJobCreated, "created");
   EXPECT_TRUE(writer.Write());
-  EXPECT_EQ(cluster_.status_writes(), 2);
+  EXPECT_EQ(cluster_.status_writes(), 1);
   EXPECT_EQ(StoredStatus(), job_.status);
   EXPECT_EQ(Stored()["metadata"]["labels"]["edited"], "yes");
 }
 
-TEST_F(StatusWriterTest, AnInjectedConflictIsRetriedAfterReReading) {
+TEST_F(StatusWriterTest, AConflictTheServerGaveUpOnIsRetried) {
   cluster_.FailStatusWrites(kube::MakeApiError(409, "Conflict", "modified"));
   StatusWriter& writer = Writer();
   writer.SetCondition(api::kJobCreated, api::kConditionTrue, api::kJobCreated, "created");
   EXPECT_TRUE(writer.Write());
   EXPECT_EQ(cluster_.status_writes(), 2);
   EXPECT_EQ(StoredStatus(), job_.status);
+}
+
+// The job was deleted and created again under its name while the pass ran: the old job's status
+// must not land on the new one.
+TEST_F(StatusWriterTest, AJobCreatedAgainUnderTheSameNameDoesNotGetTheOldJobsStatus) {
+  Object recreated = Stored();
+  recreated["metadata"]["uid"] = "another-uid";
+  recreated.erase("status");
+  cluster_.Put("tfjobs", recreated);
+  StatusWriter& writer = Writer();
+  writer.Fail(api::kJobFailed, "failed");
+  EXPECT_TRUE(writer.Write()) << "nothing left to write: the job the pass read is gone";
+  EXPECT_FALSE(Stored().contains("status"));
+  EXPECT_FALSE(written_.FinishedStatus(kKey, "job-uid").has_value());
+}
+
+// A status the server refuses (422) for the job that is still there is an error to retry.
+TEST_F(StatusWriterTest, AStatusTheServerRefusesForTheSameJobIsRetriedWithBackoff) {
+  cluster_.FailStatusWrites(kube::MakeApiError(422, "Invalid", "status.conditions: Invalid value"));
+  StatusWriter& writer = Writer();
+  writer.SetCondition(api::kJobCreated, api::kConditionTrue, api::kJobCreated, "created");
+  EXPECT_FALSE(writer.Write());
+  EXPECT_EQ(cluster_.status_writes(), 1);
 }
 
 TEST_F(StatusWriterTest, ThreeConflictsInARowGiveUpForABackoff) {
