@@ -6,9 +6,11 @@
 #   to-tuned-16      the same with 16 threads
 #   kubedl-defaults  kubedl-reconciler with no tuning flag at all
 #   kubedl-reconciles-N[-batch-D]  (not in the default list) KubeDL with --max-concurrent-reconciles N
-#                    and --owned-event-batch-period D, e.g. kubedl-reconciles-4-batch-0
+#                    and --owned-event-batch-period D, e.g. kubedl-reconciles-4-batch-0; a name
+#                    with -json in it adds --kube-api-content-type=json (e.g. kubedl-json)
 #   floor            no operator: lib/kube alone creates the same pods and services, FLOOR_CONCURRENCY
-#                    (32) in flight (bench/reconciler/reconciler_bench floor)
+#                    (32) in flight, as the reconciler writes them (CreateStatusOnly: protobuf)
+#                    (bench/reconciler/reconciler_bench floor)
 # Each run gets a fresh namespace; the driver (reconciler_bench submit) times, from the first
 # submission, when all pods and services exist and when every job is Running (KWOK runs the pods;
 # for the floor, when every pod is Running: the limit the scheduler's own client rate sets). Peak
@@ -72,6 +74,7 @@ kubedl_flags() {
   local rest=${1#kubedl-}
   [[ $rest =~ reconciles-([0-9]+) ]] && printf -- '--max-concurrent-reconciles=%s ' "${BASH_REMATCH[1]}"
   [[ $rest =~ batch-([0-9a-z.]+) ]] && printf -- '--owned-event-batch-period=%s ' "${BASH_REMATCH[1]}"
+  [[ $rest =~ (^|-)json($|-) ]] && printf -- '--kube-api-content-type=json '
   return 0
 }
 
@@ -98,7 +101,7 @@ stop_operator() {
 }
 
 field() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }   # field NAME LINE
-declare -A EXIST RUNNING RSS RSS0 RSS1 CPU RECONCILES BUSY LOAD NOTE
+declare -A EXIST RUNNING RSS RSS0 RSS1 CPU APICPU RECONCILES BUSY LOAD NOTE
 
 # One run: NAME ROUND. Appends its figures to the lists of NAME.
 one_run() {
@@ -124,6 +127,9 @@ one_run() {
     RSS0[$name]+=" $(rss_mib "$op_pid")"
   fi
   apiserver_requests >"$work/requests-before"
+  local api_pid api0
+  api_pid=$(cat "$KUBEDL_CLUSTER_DIR/kube-apiserver.pid")
+  api0=$(cpu_seconds "$api_pid")
   if [ "$name" = floor ]; then
     out=$("$bench" floor "$ns" "$jobs" "$workers" "$floor_c") || NOTE[$name]+=" round $round failed or timed out;"
     EXIST[$name]+=" $(field seconds "$out")"
@@ -140,6 +146,7 @@ one_run() {
     esac
   fi
   RUNNING[$name]+=" $(field all_running_s "$out")"
+  APICPU[$name]+=" $(python3 -c "print(round($(cpu_seconds "$api_pid") - $api0, 1))")"
   apiserver_requests >"$work/requests-after"
   # What the API server served while it ran: the operator's requests beside the scheduler's and
   # KWOK's (watches count when they start).
@@ -203,6 +210,7 @@ row "operator peak RSS" RSS " MiB"
 row "operator RSS when ready, before the jobs" RSS0 " MiB"
 row "operator RSS at the end (every object cached)" RSS1 " MiB"
 row "operator CPU" CPU " s"
+row "API server CPU, until every job Running" APICPU " s"
 row "reconciles (KubeDL)" RECONCILES ""
 row "machine busy before (share of cores)" BUSY ""
 row "load average (1 min) at the end" LOAD ""
@@ -221,6 +229,7 @@ if [[ " $runs " == *" $k "* ]]; then
     echo "- all objects, fastest tuned training-operator ($best_tuned) / KubeDL defaults: $(ratio "$(med "${EXIST[$best_tuned]}")" "$(med "${EXIST[$k]:-}")") (goal ≥ 2x)"
     echo "- every job Running, $best_tuned / KubeDL defaults: $(ratio "$(med "${RUNNING[$best_tuned]}")" "$(med "${RUNNING[$k]:-}")")"
     echo "- peak RSS, KubeDL / $best_tuned: $(ratio "$(med "${RSS[$k]:-}")" "$(med "${RSS[$best_tuned]}")") (goal ≤ 0.33x); CPU: $(ratio "$(med "${CPU[$k]:-}")" "$(med "${CPU[$best_tuned]}")") (goal ≤ 0.5x)"
+    echo "- API server CPU until every job Running, KubeDL defaults / $best_tuned: $(ratio "$(med "${APICPU[$k]:-}")" "$(med "${APICPU[$best_tuned]}")")"
   fi
   if [[ " $runs " == *" floor "* ]]; then
     echo "- all objects, KubeDL defaults / floor: $(ratio "$(med "${EXIST[$k]:-}")" "$(med "${EXIST[floor]:-}")") (goal ≤ 1.25x)"

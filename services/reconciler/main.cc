@@ -80,6 +80,9 @@ DEFINE_string(leader_elect_renew_deadline, "10s", "How long the leader tries to 
 DEFINE_string(leader_elect_retry_period, "2s", "How often candidates retry.");
 DEFINE_double(kube_api_qps, 0, "Client-side request rate limit; 0: none (the server has APF).");
 DEFINE_int32(kube_api_burst, 0, "Burst of --kube-api-qps.");
+DEFINE_string(kube_api_content_type, "protobuf",
+              "Encoding of the pods, services and Events the reconciler creates: protobuf (as "
+              "client-go's clients write built-in kinds) or json.");
 DEFINE_string(bind_address, "0.0.0.0", "Address the health and metrics ports listen on.");
 DEFINE_int32(health_port, 8081, "Plain-HTTP port of /healthz and /readyz; 0 = off.");
 DEFINE_int32(metrics_port, 8080, "Plain-HTTP port of /metrics; 0 = off.");
@@ -203,6 +206,9 @@ absl::Status ReconcilerProcess::Connect() {
   if (!config_.ok()) return absl::InvalidArgumentError(config_.status().ToString());
   config_->qps = FLAGS_kube_api_qps;
   config_->burst = FLAGS_kube_api_burst;
+  if (FLAGS_kube_api_content_type != "protobuf" && FLAGS_kube_api_content_type != "json")
+    return absl::InvalidArgumentError("--kube-api-content-type must be protobuf or json");
+  config_->protobuf = FLAGS_kube_api_content_type == "protobuf";
   config_->user_agent = "kubedl-reconciler";
   absl::StatusOr<std::unique_ptr<kube::Client>> client = kube::NewClient(*config_);
   if (!client.ok()) return absl::InvalidArgumentError(client.status().ToString());

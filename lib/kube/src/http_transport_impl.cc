@@ -310,7 +310,7 @@ class HttpTransportImpl final : public HttpTransport {
     http::request<http::string_body> msg{verb, request.target, 11};
     msg.set(http::field::host, addr_.host_header);
     msg.set(http::field::user_agent, config_.user_agent);
-    msg.set(http::field::accept, "application/json");
+    msg.set(http::field::accept, request.accept.empty() ? "application/json" : request.accept);
     std::string token = tokens_.Token();
     if (!token.empty()) msg.set(http::field::authorization, absl::StrCat("Bearer ", token));
     if (!request.content_type.empty()) msg.set(http::field::content_type, request.content_type);

@@ -1,14 +1,17 @@
 #include <algorithm>
-
-#include "absl/time/clock.h"
+#include <atomic>
 #include <deque>
 #include <utility>
+
+#include "absl/time/clock.h"
+#include "glog/logging.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kubedl/common/status_macros.h"
 #include "kubedl/kube/errors.h"
 #include "kubedl/kube/ndjson.h"
+#include "kubedl/kube/protobuf_codec.h"
 #include "kubedl/kube/rate_limiter.h"
 #include "kubedl/kube/rest_client.h"
 
@@ -106,8 +109,27 @@ class ClientImpl final : public Client {
     return Do("POST", ref.CollectionPath(ns), obj.dump(), "application/json");
   }
 
+  // Core kinds go as protobuf, as client-go sends them, and the answer is asked for in protobuf
+  // too, so the server encodes no JSON copy that nobody reads.
   absl::Status CreateStatusOnly(const ResourceRef& ref, const std::string& ns,
                                 const Object& obj) override {
+    if (config_.protobuf && ref.group.empty() && ref.version == "v1" &&
+        !protobuf_refused_.load(std::memory_order_relaxed)) {
+      absl::StatusOr<std::string> encoded = EncodeProtobuf(obj);
+      if (encoded.ok()) {
+        HttpRequest request{"POST", ref.CollectionPath(ns), *std::move(encoded),
+                            kProtobufContentType, absl::ZeroDuration(),
+                            absl::StrCat(kProtobufContentType, ", application/json")};
+        absl::Status sent = Send(request).status();
+        if (HttpCode(sent) != 415) return sent;
+        // A server (or a proxy before it) that does not take protobuf: JSON from now on.
+        if (!protobuf_refused_.exchange(true))
+          LOG(WARNING) << "the API server refused protobuf (" << sent << "); sending JSON";
+      } else {
+        // Something the schema cannot carry: JSON keeps it, and the server judges it.
+        VLOG(1) << "POST " << ref.resource << " as JSON: " << encoded.status();
+      }
+    }
     HttpRequest request{"POST", ref.CollectionPath(ns), obj.dump(), "application/json",
                         absl::ZeroDuration()};
     return Send(request).status();
@@ -206,8 +228,13 @@ class ClientImpl final : public Client {
       if (response.status >= 200 && response.status < 300) return std::move(response.body);
       bool retry = response.status == 429 ||
                    (response.status == 503 && !response.retry_after.empty());
-      if (!retry || attempt >= config_.max_retries_on_429)
+      if (!retry || attempt >= config_.max_retries_on_429) {
+        if (IsProtobufEnvelope(response.body)) {  // a Status, when protobuf was asked for
+          absl::StatusOr<Object> decoded = DecodeProtobuf(response.body);
+          if (decoded.ok()) return StatusFromResponse(response.status, decoded->dump());
+        }
         return StatusFromResponse(response.status, response.body);
+      }
       int seconds = 1;
       if (!absl::SimpleAtoi(response.retry_after, &seconds)) seconds = 1;
       absl::SleepFor(absl::Seconds(std::clamp(seconds, 0, 60)));
@@ -217,6 +244,7 @@ class ClientImpl final : public Client {
   const Config config_;
   std::unique_ptr<HttpTransport> transport_;
   std::unique_ptr<TokenBucket> limiter_;
+  std::atomic<bool> protobuf_refused_{false};
 };
 
 }  // namespace

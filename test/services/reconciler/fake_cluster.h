@@ -142,12 +142,7 @@ class FakeCluster final : public kube::Client {
                                       const Object& obj) override {
     {
       absl::MutexLock lock(&mu_);
-      ++status_writes_;
-      if (!failed_status_writes_.empty()) {
-        absl::Status error = failed_status_writes_.front();
-        failed_status_writes_.erase(failed_status_writes_.begin());
-        return error;
-      }
+      if (absl::Status injected = CountStatusWrite(); !injected.ok()) return injected;
     }
     return Write(ref, ns, obj, /*status_only=*/true);
   }
@@ -159,12 +154,7 @@ class FakeCluster final : public kube::Client {
     absl::MutexLock lock(&mu_);
     const bool status_only = options.subresource == "status";
     if (status_only) {
-      ++status_writes_;
-      if (!failed_status_writes_.empty()) {
-        absl::Status error = failed_status_writes_.front();
-        failed_status_writes_.erase(failed_status_writes_.begin());
-        return error;
-      }
+      if (absl::Status injected = CountStatusWrite(); !injected.ok()) return injected;
     }
     auto& store = store_[ref.resource];
     auto it = store.find(kube::ObjectKey(ns, name));
@@ -323,6 +313,15 @@ class FakeCluster final : public kube::Client {
     }
     it->second["metadata"]["resourceVersion"] = absl::StrCat(++serial_);
     return it->second;
+  }
+
+  // Counts a status write; the next failure injected for status writes, if any. Holds mu_.
+  absl::Status CountStatusWrite() {
+    ++status_writes_;
+    if (failed_status_writes_.empty()) return absl::OkStatus();
+    absl::Status error = failed_status_writes_.front();
+    failed_status_writes_.erase(failed_status_writes_.begin());
+    return error;
   }
 
   absl::Mutex mu_;

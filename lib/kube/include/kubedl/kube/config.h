@@ -29,6 +29,9 @@ struct Config {
   double qps = 0;                   // client-side rate limit; 0 = off (the server has APF)
   int burst = 0;
   int max_retries_on_429 = 10;      // honouring Retry-After
+  // Creates of core/v1 objects whose answer is not read (CreateStatusOnly: pods, services,
+  // events) go in Kubernetes' protobuf encoding, as client-go's do; false: JSON.
+  bool protobuf = true;
   std::string user_agent = "kubedl";
 };
 

@@ -18,6 +18,7 @@ struct HttpRequest {
   std::string body;
   std::string content_type;  // of the body
   absl::Duration timeout = absl::ZeroDuration();  // zero: the config's request_timeout
+  std::string accept;        // media types the answer may have; empty: application/json
 };
 
 struct HttpResponse {
